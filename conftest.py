@@ -1,0 +1,73 @@
+"""Fixtures shared by every test: clients that carry real Bearer tokens, and
+tasks created straight in the database."""
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import jwt
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from tasks.models import Task
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture
+def make_token() -> TokenFactory:
+    """Sign a token the way a Better Auth frontend would: HS256 with the shared
+    secret, signed here with PyJWT rather than by the code under test."""
+
+    def _make(
+        user_id: Any = "alice",
+        *,
+        expires_in: timedelta = timedelta(minutes=5),
+        key: str | None = None,
+        algorithm: str = "HS256",
+        **claims: Any,
+    ) -> str:
+        now = timezone.now()
+        payload = {"sub": user_id, "iat": int(now.timestamp()), "exp": int((now + expires_in).timestamp())}
+        payload.update(claims)
+        payload = {name: value for name, value in payload.items() if value is not None}
+        return jwt.encode(payload, key or settings.SIMPLE_JWT["SIGNING_KEY"], algorithm=algorithm)
+
+    return _make
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    """A client with no credentials."""
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(make_token: TokenFactory) -> Callable[[str], APIClient]:
+    def _client(user_id: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(user_id)}")
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def alice(client_for: Callable[[str], APIClient]) -> APIClient:
+    return client_for("alice")
+
+
+@pytest.fixture
+def bob(client_for: Callable[[str], APIClient]) -> APIClient:
+    return client_for("bob")
+
+
+@pytest.fixture
+def make_task(db: None) -> Callable[..., Task]:
+    def _make(user_id: str = "alice", **fields: Any) -> Task:
+        fields.setdefault("title", "Buy milk")
+        return Task.objects.create(user_id=user_id, **fields)
+
+    return _make

@@ -1,0 +1,182 @@
+"""Better Auth HS256 tokens, verified with djangorestframework-simplejwt's
+stateless machinery: no user rows, the token is the user.
+
+The user id is read from the first of `settings.JWT_USER_ID_CLAIMS` present in
+the token: `sub` for tokens a frontend mints, `session.userId` for Better
+Auth's own session JWT (its cookie cache with strategy "jwt").
+"""
+
+import unicodedata
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+import jwt
+from django.conf import settings
+from django.utils import timezone
+from django.utils.functional import cached_property
+from rest_framework import HTTP_HEADER_ENCODING
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+from rest_framework_simplejwt.models import TokenUser
+from rest_framework_simplejwt.tokens import Token
+
+from tasks.models import USER_ID_MAX_LENGTH
+
+_MISSING = object()
+# PyJWT's own wording for each failure is clear and never echoes the token or
+# the key; these are the ones worth a sharper name.
+_FAILURE_DETAILS: list[tuple[type[Exception], str]] = [
+    (jwt.ImmatureSignatureError, "Token is not yet valid"),
+    (jwt.InvalidSignatureError, "Invalid token: signature verification failed"),
+    (jwt.InvalidAlgorithmError, "Invalid token: algorithm not allowed"),
+    (jwt.InvalidAudienceError, "Invalid token: wrong audience"),
+    (jwt.InvalidIssuerError, "Invalid token: wrong issuer"),
+    (jwt.MissingRequiredClaimError, "Invalid token: missing a required claim"),
+    (jwt.DecodeError, "Invalid token: malformed"),
+]
+
+
+@cache
+def _token_backend(algorithm: str, key: str, audience: str | None, issuer: str | None, leeway: int) -> TokenBackend:
+    return TokenBackend(algorithm, key, audience=audience, issuer=issuer, leeway=leeway)
+
+
+def token_backend() -> TokenBackend:
+    """The signing/verifying backend for the current settings (tests override them)."""
+    conf = settings.SIMPLE_JWT
+    return _token_backend(conf["ALGORITHM"], conf["SIGNING_KEY"], conf["AUDIENCE"], conf["ISSUER"], conf["LEEWAY"])
+
+
+def is_valid_user_id(value: Any) -> bool:
+    """A non-empty string of at most 255 characters with no control or
+    surrogate characters: anything else would be a database error later."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= USER_ID_MAX_LENGTH
+        and not any(unicodedata.category(char) in ("Cc", "Cs") for char in value)
+    )
+
+
+def _claim_at(payload: dict[str, Any], path: str) -> Any:
+    value: Any = payload
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def user_id_from_claims(payload: dict[str, Any]) -> str:
+    """The user id at the first configured claim path present in `payload`."""
+    for path in settings.JWT_USER_ID_CLAIMS:
+        value = _claim_at(payload, path)
+        if value is _MISSING:
+            continue
+        if not is_valid_user_id(value):
+            raise TokenError(f"Invalid token: the '{path}' claim is not a usable user id")
+        return value
+    raise TokenError("Invalid token: no user id claim")
+
+
+def claims_for_user_id(user_id: str, lifetime: timedelta) -> dict[str, Any]:
+    """A payload that `BetterAuthToken` accepts for `user_id`, for `mint_token`."""
+    now = timezone.now()
+    payload: dict[str, Any] = {"iat": int(now.timestamp()), "exp": int((now + lifetime).timestamp())}
+    target = payload
+    *parents, leaf = settings.JWT_USER_ID_CLAIMS[0].split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[leaf] = user_id
+    if settings.SIMPLE_JWT["ISSUER"]:
+        payload["iss"] = settings.SIMPLE_JWT["ISSUER"]
+    if settings.SIMPLE_JWT["AUDIENCE"]:
+        payload["aud"] = settings.SIMPLE_JWT["AUDIENCE"]
+    return payload
+
+
+def mint_token(user_id: str, lifetime: timedelta) -> str:
+    return token_backend().encode(claims_for_user_id(user_id, lifetime))
+
+
+class BetterAuthToken(Token):
+    """A verified Better Auth access token. Decoding (signature, algorithm,
+    exp/nbf/iat with leeway, iss/aud when configured) is simplejwt's; this
+    class adds the rules simplejwt leaves optional."""
+
+    token_type = "access"  # noqa: S105 (a token kind, not a secret)
+    lifetime = timedelta(minutes=15)
+
+    def get_token_backend(self) -> TokenBackend:
+        return token_backend()
+
+    def verify(self) -> None:
+        # PyJWT has already checked `exp` when present; a token without one
+        # would never expire.
+        if "exp" not in self.payload:
+            raise TokenError("Invalid token: missing 'exp' claim")
+        self.user_id = user_id_from_claims(self.payload)
+
+
+class BetterAuthUser(TokenUser):
+    """The caller, as the token describes them. Never staff: admin access is
+    only through Django's own login."""
+
+    is_staff = False
+    is_superuser = False
+
+    @cached_property
+    def id(self) -> str:
+        return self.token.user_id
+
+    @cached_property
+    def username(self) -> str:
+        return self.id
+
+
+class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
+    """`Authorization: Bearer <token>` (scheme case-insensitive), nothing else:
+    never a query string or cookie. Every failure is a 401 whose detail names it."""
+
+    def get_header(self, request: Request) -> bytes | None:
+        header = request.META.get("HTTP_AUTHORIZATION")
+        if header is None:
+            return None
+        try:
+            return header.encode(HTTP_HEADER_ENCODING)
+        except UnicodeEncodeError:
+            raise AuthenticationFailed("Invalid Authorization header") from None
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        parts = header.split()
+        if not parts or parts[0].lower() != b"bearer":
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed("Invalid Authorization header: expected 'Bearer <token>'")
+        return parts[1]
+
+    def get_validated_token(self, raw_token: bytes) -> BetterAuthToken:
+        try:
+            return BetterAuthToken(raw_token)
+        except ExpiredTokenError:
+            raise AuthenticationFailed("Token has expired", code="token_expired") from None
+        except TokenError as error:
+            raise AuthenticationFailed(_describe(error), code="token_not_valid") from None
+
+    def get_user(self, validated_token: BetterAuthToken) -> BetterAuthUser:
+        return BetterAuthUser(validated_token)
+
+
+def _describe(error: TokenError) -> str:
+    """The client-facing detail for a rejected token."""
+    cause = error.__cause__
+    while cause is not None:
+        for kind, detail in _FAILURE_DETAILS:
+            if isinstance(cause, kind):
+                return detail
+        cause = cause.__cause__
+    message = str(error)
+    return message if message.startswith("Invalid token") else "Invalid token"

@@ -1,0 +1,24 @@
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tasks.authentication import is_valid_user_id, mint_token
+
+
+class Command(BaseCommand):
+    help = (
+        "Print an HS256 token for USER_ID, signed with BETTER_AUTH_SECRET the way "
+        "the service verifies it. For curl and local frontend work."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("user_id", help="The Better Auth user id the token speaks for.")
+        parser.add_argument("--minutes", type=int, default=60, help="Lifetime in minutes (default 60).")
+
+    def handle(self, *args: Any, user_id: str, minutes: int, **options: Any) -> None:
+        if not is_valid_user_id(user_id):
+            raise CommandError("USER_ID must be 1-255 characters with no control characters.")
+        if minutes < 1:
+            raise CommandError("--minutes must be at least 1.")
+        self.stdout.write(mint_token(user_id, timedelta(minutes=minutes)))

@@ -1,0 +1,62 @@
+from django.db import models
+from django.db.models.functions import Length, Trim
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
+from django.utils import timezone
+
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 2000
+USER_ID_MAX_LENGTH = 255
+
+
+class Task(models.Model):
+    """One person's task. `user_id` is the Better Auth user id from the token:
+    users live in Better Auth, so it is a plain string, not a foreign key."""
+
+    user_id = models.CharField(max_length=USER_ID_MAX_LENGTH)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    # null (never given, or cleared) and "" (sent empty) are different values.
+    description = models.TextField(null=True, blank=True)  # noqa: DJ001
+    completed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The caller's list, newest first; the leading column also serves
+            # every lookup by user_id.
+            models.Index(fields=["user_id", "-created_at", "-id"], name="task_user_newest_idx"),
+            # The same list filtered by ?status=pending|completed.
+            models.Index(fields=["user_id", "completed", "-created_at", "-id"], name="task_user_status_newest_idx"),
+        ]
+        constraints = [
+            # The database itself refuses what the API must never store, even
+            # where SQLite would ignore a VARCHAR length.
+            models.CheckConstraint(
+                condition=GreaterThan(Length(Trim("title")), 0) & LessThanOrEqual(Length("title"), TITLE_MAX_LENGTH),
+                name="task_title_length",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(description__isnull=True)
+                | LessThanOrEqual(Length("description"), DESCRIPTION_MAX_LENGTH),
+                name="task_description_length",
+            ),
+            models.CheckConstraint(
+                condition=GreaterThan(Length("user_id"), 0) & LessThanOrEqual(Length("user_id"), USER_ID_MAX_LENGTH),
+                name="task_user_id_length",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        """Keep `updated_at` moving on every save, and equal to `created_at` on
+        the first one. Writes that name their fields also write `updated_at`."""
+        if self._state.adding:
+            self.updated_at = self.created_at
+        else:
+            self.updated_at = timezone.now()
+            if (fields := kwargs.get("update_fields")) is not None:
+                kwargs["update_fields"] = {*fields, "updated_at"}
+        super().save(*args, **kwargs)

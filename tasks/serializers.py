@@ -1,0 +1,63 @@
+from typing import Any
+
+from rest_framework import serializers
+
+from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Task
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField would turn 42 into "42".
+    NUL and unpaired surrogates are refused by DRF's own validators."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean and nothing else: DRF's BooleanField would accept "yes" or 1."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    title = StrictCharField(max_length=TITLE_MAX_LENGTH)
+    description = StrictCharField(
+        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_null=True, allow_blank=True, trim_whitespace=False
+    )
+    completed = StrictBooleanField(required=False)
+
+    class Meta:
+        model = Task
+        fields = ["id", "user_id", "title", "description", "completed", "created_at", "updated_at"]
+        read_only_fields = ["id", "user_id", "created_at", "updated_at"]
+
+    def update(self, instance: Task, validated_data: dict[str, Any]) -> Task:
+        # Write only the fields the request named, so two concurrent partial
+        # updates of different fields cannot undo each other.
+        for field, value in validated_data.items():
+            setattr(instance, field, value)
+        if validated_data:
+            instance.save(update_fields=list(validated_data))
+        return instance
+
+
+class TaskUpdateSerializer(TaskSerializer):
+    """`PUT` and `PATCH` bodies: every field optional."""
+
+    title = StrictCharField(max_length=TITLE_MAX_LENGTH, required=False)
+
+
+class TaskCompleteSerializer(serializers.Serializer):
+    """Body of `PATCH /api/tasks/{id}/complete`: omit `completed` to flip it."""
+
+    completed = StrictBooleanField(required=False)
+
+
+class TaskListSerializer(serializers.Serializer):
+    items = TaskSerializer(many=True)
+    count = serializers.IntegerField()

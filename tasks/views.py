@@ -1,0 +1,147 @@
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tasks.filters import TaskStatusFilter
+from tasks.models import Task
+from tasks.schema import error_responses
+from tasks.serializers import (
+    TaskCompleteSerializer,
+    TaskListSerializer,
+    TaskSerializer,
+    TaskUpdateSerializer,
+)
+
+MAX_TASK_ID = 2**63 - 1
+TASK_ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Task id.")
+
+
+def task_not_found() -> NotFound:
+    return NotFound("Task not found")
+
+
+def parse_task_id(raw: str) -> int:
+    """The id in the path, or a 404 for anything that cannot be a task id
+    (letters, zero, out of the 64-bit range) without asking the database."""
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_TASK_ID:
+        return int(raw)
+    raise task_not_found()
+
+
+@extend_schema(tags=["tasks"])
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="listTasks",
+        summary="List the caller's tasks, newest first",
+        responses={200: TaskListSerializer, **error_responses(400, 401, 503)},
+    ),
+    create=extend_schema(
+        operation_id="createTask",
+        summary="Create a task",
+        responses={201: TaskSerializer, **error_responses(400, 401, 413, 415, 422, 503)},
+    ),
+    retrieve=extend_schema(
+        operation_id="getTask",
+        summary="Get one task",
+        parameters=[TASK_ID_PARAMETER],
+        responses={200: TaskSerializer, **error_responses(401, 404, 503)},
+    ),
+    update=extend_schema(
+        operation_id="updateTask",
+        summary="Update a task (partial: send any subset of fields)",
+        parameters=[TASK_ID_PARAMETER],
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 503)},
+    ),
+    partial_update=extend_schema(
+        operation_id="patchTask",
+        summary="Update a task (same as PUT)",
+        parameters=[TASK_ID_PARAMETER],
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 503)},
+    ),
+    destroy=extend_schema(
+        operation_id="deleteTask",
+        summary="Delete a task",
+        parameters=[TASK_ID_PARAMETER],
+        responses={204: None, **error_responses(401, 404, 503)},
+    ),
+)
+class TaskViewSet(viewsets.ModelViewSet):
+    """The caller's tasks. Every query is scoped to the user id in the token,
+    so another user's task is indistinguishable from a missing one."""
+
+    serializer_class = TaskSerializer
+    filter_backends = [TaskStatusFilter]
+    # Any path segment reaches the view, so authentication runs before the id
+    # is judged and every bad id gets the same JSON 404.
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Task.objects.none()
+        return Task.objects.filter(user_id=self.request.user.id)
+
+    def get_serializer_class(self) -> type[TaskSerializer]:
+        if self.action in ("update", "partial_update"):
+            return TaskUpdateSerializer
+        return TaskSerializer
+
+    def get_object(self) -> Task:
+        task = self.get_queryset().filter(pk=parse_task_id(self.kwargs["pk"])).first()
+        if task is None:
+            raise task_not_found()
+        return task
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        tasks = self.filter_queryset(self.get_queryset())
+        items = self.get_serializer(tasks, many=True).data
+        return Response({"items": items, "count": len(items)})
+
+    def perform_create(self, serializer: TaskSerializer) -> None:
+        serializer.save(user_id=self.request.user.id)
+
+    def get_success_headers(self, data: dict[str, Any]) -> dict[str, str]:
+        return {"Location": reverse("task-detail", kwargs={"pk": data["id"]})}
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # PUT is partial too: the contract lets clients send any subset.
+        kwargs["partial"] = True
+        return super().update(request, *args, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        deleted, _ = self.get_queryset().filter(pk=parse_task_id(kwargs["pk"])).delete()
+        if not deleted:
+            raise task_not_found()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="completeTask",
+        summary="Flip `completed`, or set it",
+        description="No body, an empty body or `{}` flips `completed` atomically; "
+        '`{"completed": true|false}` sets it (idempotent).',
+        parameters=[TASK_ID_PARAMETER],
+        request=TaskCompleteSerializer,
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 503)},
+    )
+    @action(detail=True, methods=["patch"])
+    def complete(self, request: Request, pk: str) -> Response:
+        body = TaskCompleteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        wanted = body.validated_data.get("completed")
+        with transaction.atomic():
+            # The row lock makes concurrent flips queue up: each sees the state
+            # the previous one left, and answers with the state it produced.
+            task = self.get_queryset().select_for_update().filter(pk=parse_task_id(pk)).first()
+            if task is None:
+                raise task_not_found()
+            completed = not task.completed if wanted is None else wanted
+            if completed != task.completed:
+                task.completed = completed
+                task.save(update_fields=["completed"])
+        return Response(TaskSerializer(task).data)

@@ -1,0 +1,56 @@
+"""Typed readers for environment variables, used once each at the top of settings.
+
+A value that cannot be parsed stops the process with one line naming the
+variable: configuration mistakes should fail loudly at start-up, not at the
+first request.
+"""
+
+import os
+import sys
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def refuse_to_start(message: str) -> None:
+    """Stop the process with one clear line on stderr and no traceback."""
+    sys.exit(f"configuration error: {message}")
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    refuse_to_start(f"{name} must be true or false, got {value!r}")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        refuse_to_start(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name, "")
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    return items or list(default)
+
+
+def is_set(name: str) -> bool:
+    return bool(os.environ.get(name, "").strip())

@@ -1,0 +1,242 @@
+"""Settings for the TODO API.
+
+Every environment variable the service reads is declared in the first block
+below, with its type and default. The defaults run a development service with
+no configuration at all (SQLite, development secrets, a warning for each);
+with DJANGO_DEBUG=false the service refuses to start on unsafe secrets.
+"""
+
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+from todo_project import __version__
+from todo_project.env import env_bool, env_int, env_list, env_str, is_set, refuse_to_start
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Public on purpose: development only, and refused when DJANGO_DEBUG=false.
+DEV_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"  # noqa: S105
+DEV_BETTER_AUTH_SECRET = "development-better-auth-secret-do-not-use-in-production"  # noqa: S105
+# Placeholders shipped in .env.example: refused like the development defaults.
+KNOWN_PLACEHOLDER_SECRETS = {
+    DEV_SECRET_KEY,
+    DEV_BETTER_AUTH_SECRET,
+    "change-me-to-a-long-random-string",
+    "change-me-to-the-better-auth-secret",
+}
+MIN_SECRET_LENGTH = 32
+
+# --- Environment ---------------------------------------------------------------
+DEBUG: bool = env_bool("DJANGO_DEBUG", default=True)
+SECRET_KEY: str = env_str("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
+ALLOWED_HOSTS: list[str] = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+DATABASE_URL: str = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASE_CONNECT_TIMEOUT: int = env_int("DATABASE_CONNECT_TIMEOUT", default=5, minimum=1)
+BETTER_AUTH_SECRET: str = env_str("BETTER_AUTH_SECRET", DEV_BETTER_AUTH_SECRET)
+JWT_USER_ID_CLAIMS: list[str] = env_list("JWT_USER_ID_CLAIMS", ["sub", "session.userId"])
+JWT_LEEWAY_SECONDS: int = env_int("JWT_LEEWAY_SECONDS", default=30)
+JWT_ISSUER: str | None = env_str("JWT_ISSUER")
+JWT_AUDIENCE: str | None = env_str("JWT_AUDIENCE")
+CORS_ALLOWED_ORIGINS: list[str] = env_list("CORS_ALLOWED_ORIGINS", ["http://localhost:3000", "http://127.0.0.1:3000"])
+API_MAX_BODY_BYTES: int = env_int("API_MAX_BODY_BYTES", default=1024 * 1024, minimum=1)
+SECURE_SSL: bool = env_bool("DJANGO_SECURE_SSL", default=False)
+TRUST_X_FORWARDED_PROTO: bool = env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False)
+LOG_LEVEL: str = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
+# Read by gunicorn.conf.py; declared here so every variable lives in one place.
+PORT: int = env_int("PORT", default=8000, minimum=1)
+WEB_CONCURRENCY: int = env_int("WEB_CONCURRENCY", default=2, minimum=1)
+
+# --- Start-up guard rails ------------------------------------------------------
+if not DEBUG:
+    for _name, _value in (("DJANGO_SECRET_KEY", SECRET_KEY), ("BETTER_AUTH_SECRET", BETTER_AUTH_SECRET)):
+        if not is_set(_name):
+            refuse_to_start(f"{_name} must be set when DJANGO_DEBUG=false")
+        if _value in KNOWN_PLACEHOLDER_SECRETS:
+            refuse_to_start(f"{_name} is a known development or example value; generate a real secret")
+        if len(_value) < MIN_SECRET_LENGTH:
+            refuse_to_start(f"{_name} must be at least {MIN_SECRET_LENGTH} characters long")
+else:
+    _DEV_DEFAULTS = {
+        "DJANGO_DEBUG": "development mode is on (set DJANGO_DEBUG=false in production)",
+        "DJANGO_SECRET_KEY": "using an insecure development key",
+        "BETTER_AUTH_SECRET": "using a development secret to verify tokens",
+        "DATABASE_URL": f"using SQLite at {BASE_DIR / 'db.sqlite3'}",
+    }
+    for _name, _what in _DEV_DEFAULTS.items():
+        if not is_set(_name):
+            print(f"warning: {_name} is not set: {_what}", file=sys.stderr)
+
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    refuse_to_start(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
+
+# --- Applications --------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "tasks",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "todo_project.urls"
+WSGI_APPLICATION = "todo_project.wsgi.application"
+# Routes accept both forms themselves; a redirect would drop a POST body.
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ------------------------------------------------------------------
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # Writers queue for the lock instead of failing with "database is locked"
+        # when two gunicorn workers write at once.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Internationalisation and time -----------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files (admin, Swagger UI and ReDoc assets) ---------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve app static files straight from the installed packages, so admin and
+# docs pages work under gunicorn whether or not collectstatic has been run.
+WHITENOISE_USE_FINDERS = True
+
+# --- Security --------------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if TRUST_X_FORWARDED_PROTO:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if SECURE_SSL:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # Preloading is a commitment the domain's owner makes, not this service.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+else:
+    # TLS is off by configuration (local HTTP, or a proxy that terminates TLS
+    # and is not declared): HTTPS redirects, HSTS and secure-only cookies would
+    # break plain-HTTP clients. DJANGO_SECURE_SSL=true turns all of them on.
+    SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
+
+CORS_EXPOSE_HEADERS = ["Location", "Retry-After"]
+
+# --- Django REST framework and JWT -----------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tasks.authentication.BetterAuthJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["tasks.renderers.UTF8JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["tasks.parsers.StrictJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tasks.negotiation.AlwaysJSONNegotiation",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tasks.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+}
+
+SIMPLE_JWT = {
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": BETTER_AUTH_SECRET,
+    "VERIFYING_KEY": None,
+    "ISSUER": JWT_ISSUER,
+    "AUDIENCE": JWT_AUDIENCE,
+    "LEEWAY": JWT_LEEWAY_SECONDS,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_CLAIM": JWT_USER_ID_CLAIMS[0],
+    # Better Auth tokens carry neither simplejwt's token_type nor a jti.
+    "TOKEN_TYPE_CLAIM": None,
+    "JTI_CLAIM": None,
+    "AUTH_TOKEN_CLASSES": ("tasks.authentication.BetterAuthToken",),
+    "TOKEN_USER_CLASS": "tasks.authentication.BetterAuthUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "TODO API",
+    "DESCRIPTION": "Per-user tasks for the TODO app. Authenticate with a Better Auth JWT: "
+    "`Authorization: Bearer <token>`.",
+    "VERSION": __version__,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["tasks.schema.strip_trailing_slash_from_paths"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tasks.schema.require_every_task_field",
+    ],
+    "ENUM_NAME_OVERRIDES": {"HealthStateEnum": ["ok", "unavailable"]},
+}
+
+# --- Logging: everything to stdout -------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"},
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        # One warning line per 4xx answer is noise for an API that rejects bad
+        # tokens all day; server errors are still logged.
+        "django.request": {"level": "ERROR"},
+    },
+}

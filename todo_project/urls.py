@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from tasks.exceptions import not_found
+from todo_project.views import HealthView, ServiceInfoView
+
+urlpatterns = [
+    re_path(r"^$", ServiceInfoView.as_view(), name="service-info"),
+    re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^openapi\.json$", SpectacularJSONAPIView.as_view(), name="openapi"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+    re_path(
+        r"^redoc/?$",
+        SpectacularRedocView.as_view(url_name="openapi", template_name="redoc_offline.html"),
+        name="redoc",
+    ),
+    re_path(r"^admin$", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    re_path(r"^api/", include("tasks.urls")),
+    # Last: any other path is a JSON 404, even with DEBUG on (where Django
+    # would otherwise render its HTML debug page).
+    re_path(r"", not_found),
+]
+
+handler400 = "tasks.exceptions.bad_request"
+handler403 = "tasks.exceptions.permission_denied"
+handler404 = "tasks.exceptions.not_found"
+handler500 = "tasks.exceptions.server_error"
