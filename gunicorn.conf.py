@@ -20,5 +20,8 @@ preload_app = True
 timeout = 30
 # On SIGTERM, requests in flight get this long to finish.
 graceful_timeout = 30
+# Nothing here uses gunicorn's control socket, and two instances on one host
+# would contend for its default path.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"

@@ -7,6 +7,7 @@ with DJANGO_DEBUG=false the service refuses to start on unsafe secrets.
 """
 
 import sys
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -151,6 +152,7 @@ STORAGES = {
 # Serve app static files straight from the installed packages, so admin and
 # docs pages work under gunicorn whether or not collectstatic has been run.
 WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 # --- Security --------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES

@@ -1,0 +1,62 @@
+# Task runner. `make` lists the targets; `make run` and `make test` are the two
+# commands a new developer needs.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# PostgreSQL used by `make test`; pytest-django creates and drops a throwaway
+# test_<name> database next to it.
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test test-sqlite test-postgres lint format check-migrations schema clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## Create the virtualenv and install the pinned requirements
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: venv ## Serve the API on http://127.0.0.1:8000 (SQLite and dev secrets unless configured)
+	$(PY) manage.py migrate --noinput
+	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
+
+test: venv ## Run the whole suite on SQLite, then on PostgreSQL when it is reachable
+	$(MAKE) --no-print-directory test-sqlite
+	@if $(PY) -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(PG_TEST_URL)" 2>/dev/null; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	elif [ -n "$$CI" ]; then \
+		echo "make test: PostgreSQL is not reachable at $(PG_TEST_URL) and CI requires it"; exit 1; \
+	else \
+		echo "make test: PostgreSQL is not reachable at $(PG_TEST_URL): skipped the PostgreSQL run"; \
+	fi
+
+test-sqlite: venv ## Run the suite on SQLite
+	@echo "== tests on SQLite"
+	env -u DATABASE_URL $(PY) -m pytest
+
+test-postgres: venv ## Run the suite on PostgreSQL (PG_TEST_URL)
+	@echo "== tests on PostgreSQL ($(PG_TEST_URL))"
+	DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
+
+lint: venv ## ruff: lint and formatting
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check-migrations: venv ## Fail when a model change has no migration
+	$(PY) manage.py makemigrations --check --dry-run
+
+schema: venv ## Validate the OpenAPI schema (warnings are errors)
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+clean: ## Remove the virtualenv, the SQLite database and caches
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache
