@@ -131,13 +131,14 @@ class TaskViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, pk: str) -> Response:
+        task_id = parse_task_id(pk)
         body = TaskCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         wanted = body.validated_data.get("completed")
         with transaction.atomic():
             # The row lock makes concurrent flips queue up: each sees the state
             # the previous one left, and answers with the state it produced.
-            task = self.get_queryset().select_for_update().filter(pk=parse_task_id(pk)).first()
+            task = self.get_queryset().select_for_update().filter(pk=task_id).first()
             if task is None:
                 raise task_not_found()
             completed = not task.completed if wanted is None else wanted
