@@ -1,5 +1,6 @@
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Task
@@ -58,6 +59,7 @@ class TaskCompleteSerializer(serializers.Serializer):
     completed = StrictBooleanField(required=False)
 
 
+@extend_schema_serializer(many=False)  # one {"items", "count"} object, not an array of them
 class TaskListSerializer(serializers.Serializer):
     items = TaskSerializer(many=True)
     count = serializers.IntegerField()

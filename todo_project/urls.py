@@ -1,15 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from tasks.exceptions import not_found
-from todo_project.views import HealthView, ServiceInfoView
+from todo_project.views import HealthView, OpenAPISchemaView, ServiceInfoView
 
 urlpatterns = [
     re_path(r"^$", ServiceInfoView.as_view(), name="service-info"),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
-    re_path(r"^openapi\.json$", SpectacularJSONAPIView.as_view(), name="openapi"),
+    re_path(r"^openapi\.json$", OpenAPISchemaView.as_view(), name="openapi"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
     re_path(
         r"^redoc/?$",

@@ -3,7 +3,9 @@
 import logging
 
 from django.db import DatabaseError, connection
+from drf_spectacular.renderers import OpenApiJsonRenderer2
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -22,6 +24,13 @@ class PublicView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+
+
+class OpenAPISchemaView(SpectacularJSONAPIView):
+    """`/openapi.json` as plain `application/json`, which every client and
+    browser handles (the API ignores `Accept`, so the first renderer wins)."""
+
+    renderer_classes = [OpenApiJsonRenderer2]
 
 
 class ServiceInfoView(PublicView):
