@@ -19,11 +19,11 @@ class TaskAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = ["mark_completed", "mark_pending"]
 
-    @admin.action(description="Mark selected tasks as completed")
+    @admin.action(description="Mark selected tasks as completed", permissions=["change"])
     def mark_completed(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         self._set_completed(request, queryset, completed=True)
 
-    @admin.action(description="Mark selected tasks as pending")
+    @admin.action(description="Mark selected tasks as pending", permissions=["change"])
     def mark_pending(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         self._set_completed(request, queryset, completed=False)
 
