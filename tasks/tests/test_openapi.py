@@ -1,0 +1,478 @@
+"""GET /openapi.json: the OpenAPI 3 document describes every endpoint the way
+clients call it, and never contradicts what the service answers."""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import jsonschema
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from tasks.models import Task
+
+API_PATHS = ["/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/complete"]
+SERVICE_PATHS = ["/", "/health"]
+OPERATIONS = [
+    ("/", "get", "getServiceInfo"),
+    ("/health", "get", "getHealth"),
+    ("/api/tasks", "get", "listTasks"),
+    ("/api/tasks", "post", "createTask"),
+    ("/api/tasks/{id}", "get", "getTask"),
+    ("/api/tasks/{id}", "put", "updateTask"),
+    ("/api/tasks/{id}", "patch", "patchTask"),
+    ("/api/tasks/{id}", "delete", "deleteTask"),
+    ("/api/tasks/{id}/complete", "patch", "completeTask"),
+]
+API_OPERATIONS = [(path, method) for path, method, _ in OPERATIONS if path.startswith("/api/")]
+DETAIL_OPERATIONS = [(path, method) for path, method in API_OPERATIONS if "{id}" in path]
+BODY_OPERATIONS = [
+    ("/api/tasks", "post"),
+    ("/api/tasks/{id}", "put"),
+    ("/api/tasks/{id}", "patch"),
+    ("/api/tasks/{id}/complete", "patch"),
+]
+OPTIONAL_BODY_OPERATIONS = [operation for operation in BODY_OPERATIONS if operation != ("/api/tasks", "post")]
+TASK_FIELDS = {"id", "user_id", "title", "description", "completed", "created_at", "updated_at"}
+SERVER_SET_FIELDS = {"id", "user_id", "created_at", "updated_at"}
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    response = Client().get("/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def operation(schema: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    return schema["paths"][path][method]
+
+
+def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        *_, name = node["$ref"].split("/")
+        node = schema["components"]["schemas"][name]
+    return node
+
+
+def content_schema(schema: dict[str, Any], holder: dict[str, Any]) -> dict[str, Any]:
+    """The application/json schema of a request body or a response, resolved."""
+    return resolve(schema, holder["content"]["application/json"]["schema"])
+
+
+def json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 schema -> JSON Schema: `nullable` becomes a "null" type, and
+    an object with declared properties admits no undeclared ones (a field the
+    document does not name is a contradiction too)."""
+    if isinstance(node, list):
+        return [json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: json_schema(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable") and "type" in converted:
+        converted["type"] = [converted["type"], "null"]
+        if "enum" in converted:
+            converted["enum"] = [*converted["enum"], None]
+    if converted.get("type") == "object" and "properties" in converted:
+        converted.setdefault("additionalProperties", False)
+    return converted
+
+
+def assert_matches_schema(schema: dict[str, Any], path: str, method: str, response) -> None:
+    documented = operation(schema, path, method)["responses"]
+    code = str(response.status_code)
+    assert code in documented, f"{method.upper()} {path} answered {code}, which is not documented"
+    if response.status_code == 204:
+        assert "content" not in documented[code]
+        assert response.content == b""
+        return
+    body_schema = documented[code]["content"]["application/json"]["schema"]
+    root = {"components": json_schema(schema["components"]), **json_schema(body_schema)}
+    jsonschema.Draft7Validator.check_schema(root)
+    jsonschema.Draft7Validator(root).validate(response.json())
+
+
+class TestDocument:
+    def test_openapi_json_is_an_openapi_3_document(self, client: Client) -> None:
+        response = client.get("/openapi.json")
+
+        assert response.status_code == 200
+        media_type = response["Content-Type"].split(";")[0]
+        assert media_type in ("application/json", "application/vnd.oai.openapi+json")
+        document = json.loads(response.content)
+        assert document["openapi"].startswith("3.")
+        assert document["info"]["title"]
+        assert document["info"]["version"]
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize(
+        "authorization",
+        [
+            pytest.param("Bearer not-a-token", id="malformed-token"),
+            pytest.param("Basic YWxpY2U6c2VjcmV0", id="other-scheme"),
+        ],
+    )
+    def test_openapi_json_ignores_a_bad_authorization_header(self, client: Client, authorization: str) -> None:
+        """The document needs no token: a client that sends its (stale) token
+        everywhere must still be able to fetch it."""
+        response = client.get("/openapi.json", HTTP_AUTHORIZATION=authorization)
+
+        assert response.status_code == 200
+        assert json.loads(response.content)["openapi"].startswith("3.")
+
+    @pytest.mark.django_db
+    def test_openapi_json_ignores_an_expired_token(self, client: Client, make_token) -> None:
+        token = make_token("alice", expires_in=timedelta(hours=-1))
+
+        assert client.get("/openapi.json", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+    def test_paths_are_exactly_the_contract_paths_without_trailing_slashes(self, schema: dict[str, Any]) -> None:
+        assert set(schema["paths"]) == {*SERVICE_PATHS, *API_PATHS}
+
+    def test_operations_are_exactly_the_contract_operations(self, schema: dict[str, Any]) -> None:
+        documented = {
+            (path, method, op.get("operationId"))
+            for path, item in schema["paths"].items()
+            for method, op in item.items()
+            if method in HTTP_METHODS
+        }
+
+        assert documented == set(OPERATIONS)
+
+    def test_operation_ids_are_unique(self, schema: dict[str, Any]) -> None:
+        ids = [op["operationId"] for item in schema["paths"].values() for op in item.values() if "operationId" in op]
+
+        assert len(ids) == len(set(ids))
+
+
+class TestSecurity:
+    def test_bearer_jwt_scheme_is_declared(self, schema: dict[str, Any]) -> None:
+        schemes = schema["components"]["securitySchemes"]
+
+        assert len(schemes) == 1
+        (scheme,) = schemes.values()
+        assert scheme["type"] == "http"
+        assert scheme["scheme"] == "bearer"
+        assert scheme["bearerFormat"] == "JWT"
+
+    @pytest.mark.parametrize(("path", "method"), API_OPERATIONS)
+    def test_api_operation_requires_the_bearer_jwt(self, schema: dict[str, Any], path: str, method: str) -> None:
+        (name,) = schema["components"]["securitySchemes"]
+        requirements = operation(schema, path, method).get("security", schema.get("security"))
+
+        # Exactly one way in, and no empty alternative that would make it optional.
+        assert requirements == [{name: []}]
+
+    @pytest.mark.parametrize("path", SERVICE_PATHS)
+    def test_service_endpoint_requires_no_token(self, schema: dict[str, Any], path: str) -> None:
+        requirements = operation(schema, path, "get").get("security", schema.get("security")) or []
+
+        assert all(requirement == {} for requirement in requirements)
+
+
+class TestParameters:
+    def test_list_status_parameter_is_an_optional_enum(self, schema: dict[str, Any]) -> None:
+        parameters = {p["name"]: p for p in operation(schema, "/api/tasks", "get").get("parameters", [])}
+
+        status = parameters["status"]
+        assert status["in"] == "query"
+        assert not status.get("required", False)
+        assert sorted(resolve(schema, status["schema"])["enum"]) == ["all", "completed", "pending"]
+
+    @pytest.mark.parametrize(("path", "method"), DETAIL_OPERATIONS)
+    def test_detail_operation_takes_an_integer_id_in_the_path(
+        self, schema: dict[str, Any], path: str, method: str
+    ) -> None:
+        parameters = {p["name"]: p for p in operation(schema, path, method).get("parameters", [])}
+
+        assert parameters["id"]["in"] == "path"
+        assert parameters["id"]["required"] is True
+        assert resolve(schema, parameters["id"]["schema"])["type"] == "integer"
+
+
+class TestErrorResponses:
+    @pytest.mark.parametrize(("path", "method"), API_OPERATIONS)
+    def test_api_operation_documents_401_with_the_error_schema(
+        self, schema: dict[str, Any], path: str, method: str
+    ) -> None:
+        response = operation(schema, path, method)["responses"]["401"]
+
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+    @pytest.mark.parametrize(("path", "method"), DETAIL_OPERATIONS)
+    def test_detail_operation_documents_404(self, schema: dict[str, Any], path: str, method: str) -> None:
+        response = operation(schema, path, method)["responses"]["404"]
+
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+    @pytest.mark.parametrize(("path", "method"), BODY_OPERATIONS)
+    def test_body_operation_documents_422_with_the_validation_error_schema(
+        self, schema: dict[str, Any], path: str, method: str
+    ) -> None:
+        response = operation(schema, path, method)["responses"]["422"]
+
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ValidationError"}
+
+    def test_list_documents_400_for_a_bad_status_filter(self, schema: dict[str, Any]) -> None:
+        response = operation(schema, "/api/tasks", "get")["responses"]["400"]
+
+        assert content_schema(schema, response) == schema["components"]["schemas"]["Error"]
+
+    def test_error_schema_is_a_required_detail_string(self, schema: dict[str, Any]) -> None:
+        error = schema["components"]["schemas"]["Error"]
+
+        assert error["type"] == "object"
+        assert error["properties"]["detail"]["type"] == "string"
+        assert error["required"] == ["detail"]
+
+    def test_validation_error_schema_has_detail_and_errors_per_field(self, schema: dict[str, Any]) -> None:
+        error = schema["components"]["schemas"]["ValidationError"]
+
+        assert set(error["required"]) == {"detail", "errors"}
+        assert error["properties"]["detail"]["type"] == "string"
+        errors = error["properties"]["errors"]
+        assert errors["type"] == "object"
+        assert errors["additionalProperties"]["type"] == "array"
+        assert errors["additionalProperties"]["items"]["type"] == "string"
+
+
+class TestBodies:
+    def test_create_body_is_required_and_requires_only_title(self, schema: dict[str, Any]) -> None:
+        body = operation(schema, "/api/tasks", "post")["requestBody"]
+
+        assert body["required"] is True
+        assert content_schema(schema, body)["required"] == ["title"]
+
+    @pytest.mark.parametrize(("path", "method"), OPTIONAL_BODY_OPERATIONS)
+    def test_update_body_is_optional_with_no_required_field(
+        self, schema: dict[str, Any], path: str, method: str
+    ) -> None:
+        body = operation(schema, path, method)["requestBody"]
+
+        assert not body.get("required", False)
+        assert not content_schema(schema, body).get("required")
+
+    @pytest.mark.parametrize(("path", "method"), BODY_OPERATIONS)
+    def test_request_body_offers_no_server_set_field(self, schema: dict[str, Any], path: str, method: str) -> None:
+        body = content_schema(schema, operation(schema, path, method)["requestBody"])
+
+        assert not set(body["properties"]) & SERVER_SET_FIELDS
+
+    @pytest.mark.parametrize(("path", "method"), [("/api/tasks", "post"), ("/api/tasks/{id}", "put")])
+    def test_request_body_lists_the_writable_fields(self, schema: dict[str, Any], path: str, method: str) -> None:
+        body = content_schema(schema, operation(schema, path, method)["requestBody"])
+
+        assert set(body["properties"]) == {"title", "description", "completed"}
+        assert body["properties"]["title"]["maxLength"] == 200
+        assert body["properties"]["description"]["maxLength"] == 2000
+        assert body["properties"]["description"]["nullable"] is True
+
+
+class TestResponseSchemas:
+    def test_task_requires_every_field(self, schema: dict[str, Any]) -> None:
+        task = schema["components"]["schemas"]["Task"]
+
+        assert set(task["properties"]) == TASK_FIELDS
+        assert set(task["required"]) == TASK_FIELDS
+
+    def test_task_description_is_nullable(self, schema: dict[str, Any]) -> None:
+        assert schema["components"]["schemas"]["Task"]["properties"]["description"]["nullable"] is True
+
+    def test_task_list_has_items_and_count(self, schema: dict[str, Any]) -> None:
+        task_list = schema["components"]["schemas"]["TaskList"]
+
+        assert set(task_list["required"]) == {"items", "count"}
+        assert task_list["properties"]["items"] == {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}
+        assert task_list["properties"]["count"]["type"] == "integer"
+
+    def test_list_answers_one_task_list_object_not_an_array(self, schema: dict[str, Any]) -> None:
+        response = operation(schema, "/api/tasks", "get")["responses"]["200"]
+
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/TaskList"}
+
+    @pytest.mark.parametrize(
+        ("path", "method", "code"),
+        [
+            ("/api/tasks", "post", "201"),
+            ("/api/tasks/{id}", "get", "200"),
+            ("/api/tasks/{id}", "put", "200"),
+            ("/api/tasks/{id}", "patch", "200"),
+            ("/api/tasks/{id}/complete", "patch", "200"),
+        ],
+    )
+    def test_single_task_operation_answers_a_task(
+        self, schema: dict[str, Any], path: str, method: str, code: str
+    ) -> None:
+        response = operation(schema, path, method)["responses"][code]
+
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Task"}
+
+    def test_delete_answers_204_with_no_body(self, schema: dict[str, Any]) -> None:
+        response = operation(schema, "/api/tasks/{id}", "delete")["responses"]["204"]
+
+        assert "content" not in response
+
+
+# --- The document against the service's real answers -----------------------------
+
+
+@dataclass
+class Call:
+    """One request whose real answer is checked against the document."""
+
+    path: str
+    method: str
+    status: int
+    send: Callable[[APIClient, APIClient, Task], Any]
+
+
+def task_url(task: Task, suffix: str = "") -> str:
+    return f"/api/tasks/{task.pk}{suffix}"
+
+
+CALLS = {
+    "service-info": Call("/", "get", 200, lambda anon, alice, task: anon.get("/")),
+    "health": Call("/health", "get", 200, lambda anon, alice, task: anon.get("/health")),
+    "list": Call("/api/tasks", "get", 200, lambda anon, alice, task: alice.get("/api/tasks")),
+    "list-pending": Call(
+        "/api/tasks", "get", 200, lambda anon, alice, task: alice.get("/api/tasks", {"status": "pending"})
+    ),
+    "list-bad-status": Call(
+        "/api/tasks", "get", 400, lambda anon, alice, task: alice.get("/api/tasks", {"status": "done"})
+    ),
+    "list-no-token": Call("/api/tasks", "get", 401, lambda anon, alice, task: anon.get("/api/tasks")),
+    "create": Call(
+        "/api/tasks",
+        "post",
+        201,
+        lambda anon, alice, task: alice.post("/api/tasks", {"title": "New", "description": "Details"}, format="json"),
+    ),
+    "create-without-description": Call(
+        "/api/tasks", "post", 201, lambda anon, alice, task: alice.post("/api/tasks", {"title": "New"}, format="json")
+    ),
+    "create-blank-title": Call(
+        "/api/tasks", "post", 422, lambda anon, alice, task: alice.post("/api/tasks", {"title": " "}, format="json")
+    ),
+    "create-missing-title": Call(
+        "/api/tasks", "post", 422, lambda anon, alice, task: alice.post("/api/tasks", {}, format="json")
+    ),
+    "create-malformed-json": Call(
+        "/api/tasks",
+        "post",
+        400,
+        lambda anon, alice, task: alice.post("/api/tasks", "{", content_type="application/json"),
+    ),
+    "create-not-json": Call(
+        "/api/tasks",
+        "post",
+        415,
+        lambda anon, alice, task: alice.post("/api/tasks", "title=x", content_type="text/plain"),
+    ),
+    "create-no-token": Call(
+        "/api/tasks", "post", 401, lambda anon, alice, task: anon.post("/api/tasks", {"title": "x"}, format="json")
+    ),
+    "get": Call("/api/tasks/{id}", "get", 200, lambda anon, alice, task: alice.get(task_url(task))),
+    "get-unknown": Call("/api/tasks/{id}", "get", 404, lambda anon, alice, task: alice.get("/api/tasks/999999999")),
+    "get-no-token": Call("/api/tasks/{id}", "get", 401, lambda anon, alice, task: anon.get(task_url(task))),
+    "put": Call(
+        "/api/tasks/{id}",
+        "put",
+        200,
+        lambda anon, alice, task: alice.put(task_url(task), {"title": "Renamed"}, format="json"),
+    ),
+    "put-clears-description": Call(
+        "/api/tasks/{id}",
+        "put",
+        200,
+        lambda anon, alice, task: alice.put(task_url(task), {"description": None}, format="json"),
+    ),
+    "put-invalid": Call(
+        "/api/tasks/{id}",
+        "put",
+        422,
+        lambda anon, alice, task: alice.put(task_url(task), {"title": "x" * 201}, format="json"),
+    ),
+    "put-unknown": Call(
+        "/api/tasks/{id}",
+        "put",
+        404,
+        lambda anon, alice, task: alice.put("/api/tasks/999999999", {"title": "x"}, format="json"),
+    ),
+    "put-no-token": Call(
+        "/api/tasks/{id}", "put", 401, lambda anon, alice, task: anon.put(task_url(task), {}, format="json")
+    ),
+    "patch": Call(
+        "/api/tasks/{id}",
+        "patch",
+        200,
+        lambda anon, alice, task: alice.patch(task_url(task), {"completed": True}, format="json"),
+    ),
+    "patch-invalid": Call(
+        "/api/tasks/{id}",
+        "patch",
+        422,
+        lambda anon, alice, task: alice.patch(task_url(task), {"completed": "yes"}, format="json"),
+    ),
+    "patch-unknown": Call(
+        "/api/tasks/{id}",
+        "patch",
+        404,
+        lambda anon, alice, task: alice.patch("/api/tasks/999999999", {}, format="json"),
+    ),
+    "patch-no-token": Call(
+        "/api/tasks/{id}", "patch", 401, lambda anon, alice, task: anon.patch(task_url(task), {}, format="json")
+    ),
+    "complete-flip": Call(
+        "/api/tasks/{id}/complete", "patch", 200, lambda anon, alice, task: alice.patch(task_url(task, "/complete"))
+    ),
+    "complete-set": Call(
+        "/api/tasks/{id}/complete",
+        "patch",
+        200,
+        lambda anon, alice, task: alice.patch(task_url(task, "/complete"), {"completed": False}, format="json"),
+    ),
+    "complete-invalid": Call(
+        "/api/tasks/{id}/complete",
+        "patch",
+        422,
+        lambda anon, alice, task: alice.patch(task_url(task, "/complete"), {"completed": 1}, format="json"),
+    ),
+    "complete-unknown": Call(
+        "/api/tasks/{id}/complete",
+        "patch",
+        404,
+        lambda anon, alice, task: alice.patch("/api/tasks/999999999/complete"),
+    ),
+    "complete-no-token": Call(
+        "/api/tasks/{id}/complete", "patch", 401, lambda anon, alice, task: anon.patch(task_url(task, "/complete"))
+    ),
+    "delete": Call("/api/tasks/{id}", "delete", 204, lambda anon, alice, task: alice.delete(task_url(task))),
+    "delete-unknown": Call(
+        "/api/tasks/{id}", "delete", 404, lambda anon, alice, task: alice.delete("/api/tasks/999999999")
+    ),
+    "delete-no-token": Call("/api/tasks/{id}", "delete", 401, lambda anon, alice, task: anon.delete(task_url(task))),
+}
+
+
+def test_every_operation_is_checked_against_the_real_service() -> None:
+    assert {(call.path, call.method) for call in CALLS.values()} == {(path, method) for path, method, _ in OPERATIONS}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", list(CALLS))
+def test_real_response_matches_the_document(
+    schema: dict[str, Any], api_client: APIClient, alice: APIClient, make_task: Callable[..., Task], name: str
+) -> None:
+    call = CALLS[name]
+    # One task with every field filled, one with the nullable description left null.
+    make_task("alice", title="Older", description=None)
+    task = make_task("alice", title="Buy milk", description="Two litres", completed=True)
+
+    response = call.send(api_client, alice, task)
+
+    assert response.status_code == call.status, response.content
+    assert_matches_schema(schema, call.path, call.method, response)

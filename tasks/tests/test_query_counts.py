@@ -1,0 +1,194 @@
+"""How many SQL statements each request costs, pinned exactly (the same on
+SQLite and PostgreSQL). Authentication is stateless: it never queries.
+
+Tests run inside a transaction, so each `transaction.atomic()` block in a view
+shows up here as `SAVEPOINT` ... `RELEASE SAVEPOINT` (plus `ROLLBACK TO
+SAVEPOINT` when the block raises). The toggle action's numbers include them.
+"""
+
+import pytest
+
+from tasks.models import Task
+
+pytestmark = pytest.mark.django_db
+
+MISSING_ID = 424242
+
+
+def call(client, method: str, path: str, body=None):
+    if body is None:
+        return getattr(client, method)(path)
+    return getattr(client, method)(path, body, format="json")
+
+
+class TestList:
+    @pytest.mark.parametrize("tasks", [0, 1, 30])
+    @pytest.mark.parametrize("query", ["", "?status=all", "?status=pending", "?status=completed"])
+    def test_list_is_one_query_however_many_tasks(self, alice, make_task, django_assert_num_queries, tasks, query):
+        for n in range(tasks):
+            make_task(title=f"task {n}", completed=n % 2 == 0)
+        make_task(user_id="bob", title="not alice's")
+
+        with django_assert_num_queries(1):
+            response = alice.get(f"/api/tasks{query}")
+
+        assert response.status_code == 200
+
+    def test_list_with_30_tasks_costs_the_same_as_with_1(self, alice, make_task, django_assert_num_queries):
+        make_task()
+        with django_assert_num_queries(1):
+            assert alice.get("/api/tasks").json()["count"] == 1
+        for n in range(29):
+            make_task(title=f"more {n}")
+
+        with django_assert_num_queries(1):
+            assert alice.get("/api/tasks").json()["count"] == 30
+
+    def test_invalid_status_filter_is_refused_before_any_query(self, alice, make_task, django_assert_num_queries):
+        make_task()
+
+        with django_assert_num_queries(0):
+            response = alice.get("/api/tasks?status=done")
+
+        assert response.status_code == 400
+
+
+class TestSingleTask:
+    def test_get_is_one_query(self, alice, make_task, django_assert_num_queries):
+        task = make_task()
+
+        with django_assert_num_queries(1):
+            response = alice.get(f"/api/tasks/{task.id}")
+
+        assert response.status_code == 200
+
+    def test_create_is_one_insert(self, alice, db, django_assert_num_queries):
+        with django_assert_num_queries(1):
+            response = alice.post("/api/tasks", {"title": "New", "description": "d", "completed": True}, format="json")
+
+        assert response.status_code == 201
+
+    def test_create_that_fails_validation_makes_no_query(self, alice, db, django_assert_num_queries):
+        with django_assert_num_queries(0):
+            response = alice.post("/api/tasks", {"title": ""}, format="json")
+
+        assert response.status_code == 422
+
+    @pytest.mark.parametrize("method", ["put", "patch"])
+    @pytest.mark.parametrize(
+        "body",
+        [{"title": "Renamed"}, {"description": None}, {"title": "T", "description": "D", "completed": True}],
+        ids=["title", "null-description", "every-field"],
+    )
+    def test_update_is_a_select_and_an_update(self, alice, make_task, django_assert_num_queries, method, body):
+        task = make_task()
+
+        with django_assert_num_queries(2):
+            response = call(alice, method, f"/api/tasks/{task.id}", body)
+
+        assert response.status_code == 200
+
+    @pytest.mark.parametrize("method", ["put", "patch"])
+    def test_empty_update_is_only_the_select(self, alice, make_task, django_assert_num_queries, method):
+        task = make_task()
+
+        with django_assert_num_queries(1):
+            response = call(alice, method, f"/api/tasks/{task.id}", {})
+
+        assert response.status_code == 200
+
+    @pytest.mark.parametrize("method", ["put", "patch"])
+    def test_update_that_fails_validation_is_only_the_select(self, alice, make_task, django_assert_num_queries, method):
+        task = make_task()
+
+        with django_assert_num_queries(1):
+            response = call(alice, method, f"/api/tasks/{task.id}", {"title": ""})
+
+        assert response.status_code == 422
+
+    @pytest.mark.parametrize("body", [None, {}, {"completed": True}], ids=["flip-no-body", "flip-empty", "set"])
+    def test_toggle_that_changes_the_state_is_a_locked_select_and_an_update(
+        self, alice, make_task, django_assert_num_queries, body
+    ):
+        task = make_task(completed=False)
+
+        # SAVEPOINT, SELECT ... FOR UPDATE, UPDATE, RELEASE SAVEPOINT
+        with django_assert_num_queries(4):
+            response = call(alice, "patch", f"/api/tasks/{task.id}/complete", body)
+
+        assert response.status_code == 200
+
+    def test_toggle_that_sets_the_current_state_writes_nothing(self, alice, make_task, django_assert_num_queries):
+        task = make_task(completed=True)
+
+        # SAVEPOINT, SELECT ... FOR UPDATE, RELEASE SAVEPOINT
+        with django_assert_num_queries(3):
+            response = alice.patch(f"/api/tasks/{task.id}/complete", {"completed": True}, format="json")
+
+        assert response.status_code == 200
+
+    def test_toggle_with_an_invalid_body_makes_no_query(self, alice, make_task, django_assert_num_queries):
+        task = make_task()
+
+        with django_assert_num_queries(0):
+            response = alice.patch(f"/api/tasks/{task.id}/complete", {"completed": "yes"}, format="json")
+
+        assert response.status_code == 422
+
+    def test_delete_is_one_delete(self, alice, make_task, django_assert_num_queries):
+        task = make_task()
+
+        with django_assert_num_queries(1):
+            response = alice.delete(f"/api/tasks/{task.id}")
+
+        assert response.status_code == 204
+        assert not Task.objects.filter(pk=task.id).exists()
+
+
+class TestNotFound:
+    @pytest.mark.parametrize(
+        ("method", "suffix", "body", "queries"),
+        [
+            ("get", "", None, 1),
+            ("put", "", {"title": "x"}, 1),
+            ("patch", "", {"title": "x"}, 1),
+            ("delete", "", None, 1),
+            # SAVEPOINT, SELECT ... FOR UPDATE, ROLLBACK TO SAVEPOINT, RELEASE SAVEPOINT
+            ("patch", "/complete", None, 4),
+        ],
+        ids=["get", "put", "patch", "delete", "complete"],
+    )
+    def test_missing_numeric_id_costs_one_lookup(
+        self, alice, make_task, django_assert_num_queries, method, suffix, body, queries
+    ):
+        make_task()
+
+        with django_assert_num_queries(queries):
+            response = call(alice, method, f"/api/tasks/{MISSING_ID}{suffix}", body)
+
+        assert response.status_code == 404
+
+    @pytest.mark.parametrize("raw_id", ["abc", "0", "-1", "1.5", "99999999999999999999"])
+    @pytest.mark.parametrize(
+        ("method", "suffix", "body"),
+        [
+            ("get", "", None),
+            ("put", "", {"title": "x"}),
+            ("patch", "", {"title": "x"}),
+            ("delete", "", None),
+            ("patch", "/complete", None),
+        ],
+        ids=["get", "put", "patch", "delete", "complete"],
+    )
+    def test_id_that_cannot_exist_is_refused_without_touching_the_database(
+        self, alice, make_task, django_assert_num_queries, method, suffix, body, raw_id
+    ):
+        """Not even a SAVEPOINT: the id is judged before any transaction opens
+        (outside tests, a transaction on SQLite is `BEGIN IMMEDIATE`: the
+        database's write lock, taken for a request that cannot succeed)."""
+        make_task()
+
+        with django_assert_num_queries(0):
+            response = call(alice, method, f"/api/tasks/{raw_id}{suffix}", body)
+
+        assert response.status_code == 404

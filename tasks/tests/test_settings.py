@@ -1,0 +1,188 @@
+"""Production guard rails: with DJANGO_DEBUG=false the service refuses unsafe
+secrets with one line on stderr; with no configuration it runs in development
+mode and says so. Each test starts a fresh Python process, since settings are
+read once at start-up."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from todo_project.settings import DEV_BETTER_AUTH_SECRET, DEV_SECRET_KEY
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+# Variables the settings module reads: none may leak in from the test run.
+CONFIG_PREFIXES = ("DJANGO_", "BETTER_AUTH_", "DATABASE_", "JWT_", "CORS_", "API_")
+CONFIG_NAMES = {"LOG_LEVEL", "PORT", "WEB_CONCURRENCY"}
+
+# 50 random characters: what `check --deploy` asks of SECRET_KEY.
+GOOD_SECRET_KEY = "r7Kq2vXw9LpZt4Nb8YcHs3Mf6Jd1Ge5Ua0Wo-_iQxVyTnBkRzE"
+GOOD_AUTH_SECRET = "b3Xy8QwT1mZk6Rc9Vn2Hj5Lp0Fd4Gs7Aa_-eUoIiKtYrWqPzN"
+EXAMPLE_PLACEHOLDER = "change-me-to-a-long-random-string"
+SHORT_SECRET = "Zq8#short-but-random-31-chars!x"  # one below the minimum of 32
+
+
+def clean_env(**overrides):
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(CONFIG_PREFIXES) and name not in CONFIG_NAMES
+    }
+    env.update(overrides)
+    return env
+
+
+def production_env(**overrides):
+    settings = {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": GOOD_SECRET_KEY, "BETTER_AUTH_SECRET": GOOD_AUTH_SECRET}
+    return clean_env(**{**settings, **overrides})
+
+
+def run(args, env):
+    return subprocess.run(  # noqa: S603 (our own interpreter and project files)
+        [sys.executable, *args], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def manage(*args, env):
+    return run(["manage.py", *args], env)
+
+
+def assert_refused_with_one_line(result, variable):
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+# --- Refused secrets -----------------------------------------------------------------
+
+BAD_VALUES = {
+    "missing": None,
+    "blank": "   ",
+    "dev-secret-key": DEV_SECRET_KEY,
+    "dev-better-auth-secret": DEV_BETTER_AUTH_SECRET,
+    "env-example-placeholder": EXAMPLE_PLACEHOLDER,
+    "shorter-than-32": SHORT_SECRET,
+}
+
+
+@pytest.mark.parametrize("variable", ["DJANGO_SECRET_KEY", "BETTER_AUTH_SECRET"])
+@pytest.mark.parametrize("value", list(BAD_VALUES.values()), ids=list(BAD_VALUES))
+def test_production_refuses_an_unsafe_secret_with_one_line(variable, value):
+    env = production_env()
+    if value is None:
+        del env[variable]
+    else:
+        env[variable] = value
+
+    result = manage("check", env=env)
+
+    assert_refused_with_one_line(result, variable)
+    if value and value.strip():
+        assert value not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("DJANGO_SECRET_KEY", "k" * 16 + "Q" * 16), ("BETTER_AUTH_SECRET", "a" * 16 + "Z" * 16)],
+    ids=["DJANGO_SECRET_KEY", "BETTER_AUTH_SECRET"],
+)
+def test_production_accepts_a_secret_of_exactly_32_characters(variable, value):
+    result = manage("check", env=production_env(**{variable: value}))
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("value", ["maybe", "ture", "2"])
+def test_invalid_debug_value_is_refused_with_one_line(value):
+    result = manage("check", env=production_env(DJANGO_DEBUG=value))
+
+    assert_refused_with_one_line(result, "DJANGO_DEBUG")
+
+
+# --- A correct production configuration is clean ---------------------------------------
+
+
+def test_production_configuration_passes_check_deploy():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    assert result.stderr.strip() == ""
+
+
+def test_production_configuration_with_tls_passes_check_deploy():
+    env = production_env(DJANGO_SECURE_SSL="true")
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    assert result.stderr.strip() == ""
+
+
+# --- Development mode -------------------------------------------------------------------------
+
+
+def test_no_configuration_runs_in_development_mode_with_a_warning_per_default():
+    result = manage("check", env=clean_env())
+
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    for variable in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "BETTER_AUTH_SECRET", "DATABASE_URL"):
+        assert [line for line in warnings if variable in line], f"no warning for {variable}: {result.stderr}"
+    assert "Traceback" not in result.stderr
+
+
+def test_development_warnings_never_print_a_secret():
+    result = manage("check", env=clean_env())
+
+    output = result.stdout + result.stderr
+    assert DEV_SECRET_KEY not in output
+    assert DEV_BETTER_AUTH_SECRET not in output
+
+
+def test_configured_variables_get_no_development_warning():
+    env = clean_env(DJANGO_DEBUG="true", DJANGO_SECRET_KEY=GOOD_SECRET_KEY, BETTER_AUTH_SECRET=GOOD_AUTH_SECRET)
+
+    result = manage("check", env=env)
+
+    assert result.returncode == 0, result.stderr
+    for variable in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "BETTER_AUTH_SECRET"):
+        assert variable not in result.stderr
+    assert GOOD_SECRET_KEY not in result.stdout + result.stderr
+    assert GOOD_AUTH_SECRET not in result.stdout + result.stderr
+
+
+# --- gunicorn refuses before forking workers ------------------------------------------------
+
+
+def load_gunicorn_conf(env):
+    return run(["-c", "import runpy; runpy.run_path('gunicorn.conf.py')"], env)
+
+
+def test_gunicorn_config_refuses_production_without_secrets():
+    env = clean_env(DJANGO_DEBUG="false")
+
+    result = load_gunicorn_conf(env)
+
+    assert_refused_with_one_line(result, "DJANGO_SECRET_KEY")
+
+
+def test_gunicorn_config_refuses_production_without_the_better_auth_secret():
+    env = clean_env(DJANGO_DEBUG="false", DJANGO_SECRET_KEY=GOOD_SECRET_KEY)
+
+    result = load_gunicorn_conf(env)
+
+    assert_refused_with_one_line(result, "BETTER_AUTH_SECRET")
+
+
+def test_gunicorn_config_loads_with_a_safe_production_configuration():
+    result = load_gunicorn_conf(production_env())
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == ""
