@@ -5,6 +5,10 @@ from django.utils import timezone
 
 from tasks.models import Task
 
+admin.site.site_header = "TODO administration"
+admin.site.site_title = "TODO admin"
+admin.site.index_title = "Tasks and staff accounts"
+
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):

@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 class PublicView(APIView):
-    """Opts out of authentication explicitly."""
-
+    # Opts out of authentication explicitly. (A comment, not a docstring:
+    # drf-spectacular would publish a docstring as every operation's description.)
     authentication_classes: list = []
     permission_classes = [AllowAny]
 

@@ -271,35 +271,23 @@ class TestStaffBulkActions:
             {"action": action, "_selected_action": [str(task.pk) for task in tasks], "index": "0"},
         )
 
-    def test_mark_completed_updates_only_the_selected_tasks(self, admin_client: Client, tasks: list[Task]) -> None:
+    @pytest.mark.parametrize(("action", "completed"), [("mark_completed", True), ("mark_pending", False)])
+    def test_bulk_action_updates_only_the_selected_tasks(
+        self, make_task: MakeTask, admin_client: Client, action: str, completed: bool
+    ) -> None:
+        tasks = [make_task(title=f"Task {n}", completed=not completed, created_at=JAN_15_2020) for n in range(3)]
         selected, unselected = tasks[:2], tasks[2]
 
-        response = self.run_action(admin_client, "mark_completed", selected)
+        response = self.run_action(admin_client, action, selected)
 
         assert response.status_code == 302
         for task in selected:
             task.refresh_from_db()
-            assert task.completed is True
+            assert task.completed is completed
             assert task.updated_at > JAN_15_2020
             assert task.created_at == JAN_15_2020
         unselected.refresh_from_db()
-        assert unselected.completed is False
-        assert unselected.updated_at == JAN_15_2020
-
-    def test_mark_pending_updates_only_the_selected_tasks(self, make_task: MakeTask, admin_client: Client) -> None:
-        tasks = [make_task(title=f"Done {n}", completed=True, created_at=JAN_15_2020) for n in range(3)]
-        selected, unselected = tasks[:2], tasks[2]
-
-        response = self.run_action(admin_client, "mark_pending", selected)
-
-        assert response.status_code == 302
-        for task in selected:
-            task.refresh_from_db()
-            assert task.completed is False
-            assert task.updated_at > JAN_15_2020
-            assert task.created_at == JAN_15_2020
-        unselected.refresh_from_db()
-        assert unselected.completed is True
+        assert unselected.completed is not completed
         assert unselected.updated_at == JAN_15_2020
 
     @pytest.mark.parametrize("action", ["mark_completed", "mark_pending"])
