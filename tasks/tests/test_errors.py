@@ -58,6 +58,13 @@ def send_raw(client, method: str, template: str, task: Task, raw, content_type: 
     return getattr(client, method)(template.format(id=task.id), raw, content_type=content_type)
 
 
+def assert_refused_as_malformed_json(response, task: Task, count_before: int) -> None:
+    body = assert_json_error(response, 400)
+    assert body["detail"].startswith("Malformed JSON")
+    assert Task.objects.count() == count_before
+    assert unchanged(task)
+
+
 @pytest.mark.parametrize(("method", "template"), BODY_ENDPOINTS, ids=BODY_ENDPOINT_IDS)
 class TestMalformedBodies:
     @pytest.mark.parametrize(
@@ -78,10 +85,7 @@ class TestMalformedBodies:
 
         response = send_raw(alice, method, template, task, raw)
 
-        body = assert_json_error(response, 400)
-        assert body["detail"].startswith("Malformed JSON")
-        assert Task.objects.count() == count
-        assert unchanged(task)
+        assert_refused_as_malformed_json(response, task, count)
 
     @pytest.mark.parametrize(
         "raw",
@@ -93,11 +97,11 @@ class TestMalformedBodies:
         ],
     )
     def test_nan_and_infinity_literals_are_a_400(self, alice, task, method, template, raw):
+        count = Task.objects.count()
+
         response = send_raw(alice, method, template, task, raw)
 
-        body = assert_json_error(response, 400)
-        assert body["detail"].startswith("Malformed JSON")
-        assert unchanged(task)
+        assert_refused_as_malformed_json(response, task, count)
 
     @pytest.mark.parametrize(
         "raw",
@@ -105,11 +109,11 @@ class TestMalformedBodies:
         ids=["ff", "latin1", "encoded-surrogate", "bom-utf16"],
     )
     def test_invalid_utf8_is_a_400(self, alice, task, method, template, raw):
+        count = Task.objects.count()
+
         response = send_raw(alice, method, template, task, raw)
 
-        body = assert_json_error(response, 400)
-        assert body["detail"].startswith("Malformed JSON")
-        assert unchanged(task)
+        assert_refused_as_malformed_json(response, task, count)
 
     @pytest.mark.parametrize(
         "raw",
