@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-sqlite test-postgres lint format check-migrations schema clean
+.PHONY: help venv run test test-sqlite test-postgres test-e2e lint format check-migrations schema clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -26,10 +26,10 @@ run: venv ## Serve the API on http://127.0.0.1:8000 (SQLite and dev secrets unle
 	$(PY) manage.py migrate --noinput
 	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
-test: venv ## Run the whole suite on SQLite, then on PostgreSQL when it is reachable
+test: venv ## Run the whole suite: SQLite, then PostgreSQL and the end-to-end tests when PostgreSQL is reachable
 	$(MAKE) --no-print-directory test-sqlite
 	@if $(PY) -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(PG_TEST_URL)" 2>/dev/null; then \
-		$(MAKE) --no-print-directory test-postgres; \
+		$(MAKE) --no-print-directory test-postgres && $(MAKE) --no-print-directory test-e2e; \
 	elif [ -n "$$CI" ]; then \
 		echo "make test: PostgreSQL is not reachable at $(PG_TEST_URL) and CI requires it"; exit 1; \
 	else \
@@ -43,6 +43,10 @@ test-sqlite: venv ## Run the suite on SQLite
 test-postgres: venv ## Run the suite on PostgreSQL (PG_TEST_URL)
 	@echo "== tests on PostgreSQL ($(PG_TEST_URL))"
 	DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
+
+test-e2e: venv ## End-to-end tests: gunicorn in production mode on a throwaway PostgreSQL database
+	@echo "== end-to-end tests (gunicorn + PostgreSQL at $(PG_TEST_URL))"
+	E2E_PG_URL=$(PG_TEST_URL) $(PY) -m pytest e2e
 
 lint: venv ## ruff: lint and formatting
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,84 @@
+"""Fixtures for end-to-end tests against gunicorn and PostgreSQL.
+
+`make test-e2e` runs these. They need PostgreSQL (E2E_PG_URL, default the
+local server); without it they are skipped, except under CI where that fails.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from e2e.live import LiveService, create_database, drop_database, mint, production_env
+
+E2E_PG_URL = os.environ.get("E2E_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    try:
+        psycopg.connect(E2E_PG_URL, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI for end-to-end tests: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {E2E_PG_URL}")
+    return E2E_PG_URL
+
+
+@pytest.fixture(scope="session")
+def e2e_database(pg_admin_url: str) -> Iterator[str]:
+    """URL of a freshly migrated database, shared by the session's services."""
+    url = create_database(pg_admin_url)
+    yield url
+    drop_database(pg_admin_url, url)
+
+
+@pytest.fixture(scope="session")
+def better_auth_secret() -> str:
+    return secrets.token_urlsafe(40)
+
+
+@pytest.fixture(scope="session")
+def token_for(better_auth_secret: str) -> Callable[..., str]:
+    """token_for("alice") -> a valid HS256 token for the live services."""
+
+    def _token(user_id: Any, **claims: Any) -> str:
+        return mint(better_auth_secret, user_id, **claims)
+
+    return _token
+
+
+@pytest.fixture(scope="session")
+def live_service(e2e_database: str, better_auth_secret: str) -> Iterator[LiveService]:
+    """The default deployment: gunicorn, 2 workers, DEBUG off, throttling off."""
+    with LiveService(production_env(e2e_database, better_auth_secret), name="live") as service:
+        yield service
+
+
+@pytest.fixture
+def start_service(e2e_database: str, better_auth_secret: str) -> Iterator[Callable[..., LiveService]]:
+    """start_service(NAME=value, ...) -> a started service with those overrides,
+    stopped at the end of the test."""
+    started: list[LiveService] = []
+
+    def _start(*, name: str = "custom", **overrides: str) -> LiveService:
+        env = production_env(overrides.pop("DATABASE_URL", e2e_database), better_auth_secret, **overrides)
+        service = LiveService(env, name=name).start()
+        started.append(service)
+        return service
+
+    yield _start
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture
+def pg(e2e_database: str) -> Iterator[psycopg.Connection[Any]]:
+    """A direct connection to the live database, to check what was really stored."""
+    with psycopg.connect(e2e_database, autocommit=True) as conn:
+        yield conn

@@ -1,0 +1,144 @@
+"""A real deployment for end-to-end tests: a throwaway PostgreSQL database,
+migrated, served by gunicorn with the production settings, driven over HTTP.
+
+Tests here never import the service's code paths that serve requests; they
+speak HTTP to gunicorn and read the database with psycopg, as an operator would.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jwt
+import psycopg
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "e2e" / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url(admin_url: str, name: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def create_database(admin_url: str) -> str:
+    """Create an empty database next to `admin_url`, migrate it, return its URL."""
+    name = f"todo_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url(admin_url, name)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=REPO,
+        env={**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "true"},
+        check=True,
+    )
+    return url
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def mint(secret: str, user_id: Any, *, minutes: int = 10, **claims: Any) -> str:
+    """An HS256 token as Better Auth's cookie cache signs it (here: with PyJWT)."""
+    now = int(time.time())
+    payload = {"sub": user_id, "iat": now, "exp": now + minutes * 60, **claims}
+    return jwt.encode(payload, secret, algorithm="HS256")
+
+
+def production_env(database: str, better_auth_secret: str, **overrides: str) -> dict[str, str]:
+    """The environment of a production deployment: DEBUG off, real secrets."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "JWT_", "API_", "REDIS_", "LOG_", "BETTER_AUTH_"))
+    }
+    env.update(
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        BETTER_AUTH_SECRET=better_auth_secret,
+        DATABASE_URL=database,
+        WEB_CONCURRENCY="2",
+        # Throttling is off unless a test is about throttling: fuzzing and load
+        # runs send far more than a person would.
+        API_RATE_LIMIT="off",
+    )
+    env.update(overrides)
+    return env
+
+
+class LiveService:
+    """One gunicorn master serving the service on a loopback port."""
+
+    def __init__(self, env: Mapping[str, str], *, name: str = "service", port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.env = {**env, "PORT": str(self.port)}
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.log_path = ARTIFACTS / f"{name}-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *, timeout: float = 30) -> LiveService:
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}"],
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                requests.get(f"{self.base_url}/health", timeout=2)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer within {timeout}s:\n{self.log()}")
+
+    def stop(self, *, sig: int = signal.SIGTERM, timeout: float = 45) -> int | None:
+        """Signal the master and wait for it; returns its exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def __enter__(self) -> LiveService:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
