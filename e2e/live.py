@@ -142,7 +142,8 @@ class LiveService:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
             except (OSError, IndexError):
                 continue  # the process exited while we looked
-            if int(fields[1]) == self.process.pid:
+            # A worker that exited but is not reaped yet ("Z") no longer serves.
+            if int(fields[1]) == self.process.pid and fields[0] != "Z":
                 pids.add(int(stat.parent.name))
         return pids
 

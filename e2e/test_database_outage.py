@@ -96,7 +96,10 @@ def assert_serves_again(service: LiveService, auth: dict[str, str], task_id: int
 
 def assert_same_worker(service: LiveService, worker: set[int]) -> None:
     assert service.worker_pids() == worker
-    assert service.log().count("Booting worker") == 1, service.log()
+    log = service.log()
+    assert log.count("Booting worker") == 1, log
+    # An outage is an expected condition: logged as a warning, not a crash.
+    assert "Traceback" not in log, log
 
 
 def create_task(service: LiveService, auth: dict[str, str]) -> int:
