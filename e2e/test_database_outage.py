@@ -34,16 +34,20 @@ def proxy(e2e_database: str) -> Iterator[TcpProxy]:
         yield proxy
 
 
-@pytest.fixture
-def service(proxy: TcpProxy, e2e_database: str, start_service: Callable[..., LiveService]) -> LiveService:
-    target = urlsplit(e2e_database)
-    through_proxy = target._replace(netloc=f"{target.username}@127.0.0.1:{proxy.port}").geturl()
+def start_proxied(start_service: Callable[..., LiveService], proxy: TcpProxy, database: str, name: str) -> LiveService:
+    """One worker, reaching the database only through the proxy."""
+    target = urlsplit(database)
     return start_service(
-        name="outage",
-        DATABASE_URL=through_proxy,
+        name=name,
+        DATABASE_URL=target._replace(netloc=f"{target.username}@127.0.0.1:{proxy.port}").geturl(),
         DATABASE_CONNECT_TIMEOUT=str(CONNECT_TIMEOUT),
         WEB_CONCURRENCY="1",
     )
+
+
+@pytest.fixture
+def service(proxy: TcpProxy, e2e_database: str, start_service: Callable[..., LiveService]) -> LiveService:
+    return start_proxied(start_service, proxy, e2e_database, "outage")
 
 
 @pytest.fixture
@@ -164,3 +168,19 @@ def test_repeated_outages_are_each_survived_by_the_same_worker(
         assert_serves_again(service, auth, task_id, pg)
     assert_same_worker(service, worker)
     print(f"\n{outages} consecutive outages survived by worker {worker}")
+
+
+def test_service_started_while_the_database_is_down_serves_once_it_arrives(
+    proxy: TcpProxy, e2e_database: str, start_service: Callable[..., LiveService], auth: dict[str, str]
+) -> None:
+    proxy.cut()
+    service = start_proxied(start_service, proxy, e2e_database, "outage-at-boot")
+    worker = service.worker_pids()
+    assert_unavailable(timed("GET", service.url("/health"))[0])
+    assert_unavailable(timed("GET", service.url("/api/tasks"), headers=auth)[0])
+
+    proxy.restore()
+    assert timed("GET", service.url("/health"))[0].status_code == 200
+    task_id = create_task(service, auth)
+    assert requests.get(service.url(f"/api/tasks/{task_id}"), headers=auth, timeout=REQUEST_TIMEOUT).status_code == 200
+    assert_same_worker(service, worker)
