@@ -6,10 +6,11 @@ away from a running service without touching the database server itself.
         proxy.blackhole()  # accept new connections but never answer, like a partition
         proxy.restore()    # relay again
 
-Limitation of `blackhole()`: on loopback the proxy's kernel still acknowledges
-bytes sent on connections that were already relayed, so only *new*
-connections see a real partition (a SYN accepted, then silence). That is the
-case libpq's `connect_timeout` bounds.
+`blackhole()` affects new connections only (accepted, then silence: what a
+partition looks like to libpq's `connect_timeout`); connections already
+relayed keep relaying, so call `cut()` first to drop them. A partition of an
+open connection cannot be imitated here: on loopback the proxy's kernel
+acknowledges every byte, which is what `tcp_user_timeout` would wait for.
 """
 
 from __future__ import annotations
