@@ -131,6 +131,22 @@ class LiveService:
                 self.process.wait()
         return self.process.returncode
 
+    def worker_pids(self) -> set[int]:
+        """The gunicorn workers: processes whose parent is the master (read from /proc)."""
+        if self.process is None:
+            return set()
+        pids = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # "pid (comm) state ppid ...": comm may hold spaces, so split after ")".
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # the process exited while we looked
+            # A worker that exited but is not reaped yet ("Z") no longer serves.
+            if int(fields[1]) == self.process.pid and fields[0] != "Z":
+                pids.add(int(stat.parent.name))
+        return pids
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 

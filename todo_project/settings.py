@@ -131,8 +131,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    # Bound every wait on the database by DATABASE_CONNECT_TIMEOUT, so an
+    # outage is a quick 503 rather than a worker hung until gunicorn kills it:
+    # connect_timeout covers a server that refuses or never answers the
+    # connection; on an open connection whose peer vanished (a partition: no
+    # RST, no ACK), tcp_user_timeout aborts a send left unacknowledged and
+    # keepalives notice the loss while the connection idles between requests.
+    # (libpq parameters; tcp_user_timeout is in milliseconds.)
+    for _option, _value in {
+        "connect_timeout": DATABASE_CONNECT_TIMEOUT,
+        "tcp_user_timeout": DATABASE_CONNECT_TIMEOUT * 1000,
+        "keepalives": 1,
+        "keepalives_idle": DATABASE_CONNECT_TIMEOUT,
+        "keepalives_interval": DATABASE_CONNECT_TIMEOUT,
+        "keepalives_count": 3,
+    }.items():
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(_option, _value)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
