@@ -166,7 +166,9 @@ STORAGES = {
 # Serve app static files straight from the installed packages, so admin and
 # docs pages work under gunicorn whether or not collectstatic has been run.
 WHITENOISE_USE_FINDERS = True
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+# WhiteNoise warns when STATIC_ROOT does not exist yet; the warning is attributed
+# to whichever module builds the middleware chain, so match on the message only.
+warnings.filterwarnings("ignore", message=r"No directory at: .*staticfiles", category=UserWarning)
 
 # --- Security --------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
