@@ -23,5 +23,8 @@ graceful_timeout = 30
 # Nothing here uses gunicorn's control socket, and two instances on one host
 # would contend for its default path.
 control_socket_disable = True
-accesslog = "-"
+# No access log: the app logs one structured line per request itself
+# (todo_project/request_logging.py), and gunicorn's line would repeat the raw
+# request line, query string included, where a careless client may put a token.
+accesslog = None
 errorlog = "-"
