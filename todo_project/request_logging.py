@@ -84,9 +84,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for name in REQUEST_FIELDS:
-            if name in record.__dict__:
-                entry[name] = record.__dict__[name]
+        fields = {name: record.__dict__[name] for name in REQUEST_FIELDS if name in record.__dict__}
+        if len(fields) == len(REQUEST_FIELDS):
+            # The plain line's key=value text would repeat the fields.
+            entry["message"] = f"{fields['method']} {fields['path']} {fields['status']}"
+        entry.update(fields)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

@@ -190,6 +190,7 @@ def test_json_format_writes_one_object_per_line_with_the_request_fields(
     lines = [json.loads(line) for line in log_output.getvalue().splitlines() if line.startswith("{")]
     [entry] = [line for line in lines if line["logger"] == REQUEST_LOGGER]
     assert entry["level"] == "INFO"
+    assert entry["message"] == "GET /api/tasks 200"
     assert entry["method"] == "GET"
     assert entry["path"] == TASKS
     assert entry["status"] == response.status_code == 200
