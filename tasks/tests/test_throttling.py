@@ -3,6 +3,7 @@
 The cross-worker count through Redis is proven against gunicorn in
 e2e/test_throttling.py; here the rules, on the process-local cache."""
 
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -16,14 +17,13 @@ from tasks.models import Task
 from tasks.throttling import UserIdRateThrottle
 
 TASKS = "/api/tasks"
-REDIS_DOWN = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        # Port 9 (discard) on loopback: nothing listens, connections are refused.
-        "LOCATION": "redis://127.0.0.1:9/0",
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    }
-}
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: connections are refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)
@@ -174,7 +174,13 @@ def test_off_disables_throttling_and_its_bookkeeping(alice: APIClient, settings:
 def test_unreachable_redis_lets_requests_through_and_logs_a_warning(
     alice: APIClient, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings.CACHES = REDIS_DOWN
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 
     statuses = [alice.get(TASKS).status_code for _ in range(5)]
 
