@@ -16,6 +16,13 @@ from tasks.models import Task
 TokenFactory = Callable[..., str]
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limit_unless_asked(settings: Any) -> None:
+    """Tests send far more requests per user than a person would; the ones
+    about throttling set API_RATE_LIMIT themselves (tasks/tests/test_throttling.py)."""
+    settings.API_RATE_LIMIT = "off"
+
+
 @pytest.fixture
 def make_token() -> TokenFactory:
     """Sign a token the way a Better Auth frontend would: HS256 with the shared

@@ -23,5 +23,12 @@ graceful_timeout = 30
 # Nothing here uses gunicorn's control socket, and two instances on one host
 # would contend for its default path.
 control_socket_disable = True
-accesslog = "-"
+# No access log: the app logs one structured line per request itself
+# (todo_project/request_logging.py), and gunicorn's line would repeat the raw
+# request line, query string included, where a careless client may put a token.
+accesslog = None
+# gunicorn believes X-Forwarded-Proto from loopback clients by default, which
+# would make any request relayed by a same-host proxy "https" whatever
+# DJANGO_TRUST_X_FORWARDED_PROTO says. Django alone decides (settings.py).
+secure_scheme_headers: dict[str, str] = {}
 errorlog = "-"

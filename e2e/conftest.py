@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -82,3 +83,38 @@ def pg(e2e_database: str) -> Iterator[psycopg.Connection[Any]]:
     """A direct connection to the live database, to check what was really stored."""
     with psycopg.connect(e2e_database, autocommit=True) as conn:
         yield conn
+
+
+E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@dataclass
+class RedisCache:
+    env: dict[str, str]  # overrides for start_service(**env)
+    prefix: str
+    client: Any
+
+    def stored_keys(self) -> list[bytes]:
+        return list(self.client.scan_iter(match=f"{self.prefix}:*"))
+
+
+@pytest.fixture
+def redis_cache() -> Iterator[RedisCache]:
+    """The local Redis under a key prefix of its own (concurrent runs share
+    the server): `.env` points a service at it; the keys the service wrote are
+    deleted afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(E2E_REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required under CI for end-to-end tests: {exc}")
+        pytest.skip(f"Redis not reachable at {E2E_REDIS_URL}")
+    prefix = f"todo-e2e-{secrets.token_hex(6)}"
+    cache = RedisCache({"REDIS_URL": E2E_REDIS_URL, "CACHE_KEY_PREFIX": prefix}, prefix, client)
+    yield cache
+    for key in cache.stored_keys():
+        client.delete(key)
+    client.close()

@@ -40,6 +40,9 @@ _ERRORS: dict[int, OpenApiResponse] = {
     413: OpenApiResponse(ErrorSerializer, description="Body larger than API_MAX_BODY_BYTES."),
     415: OpenApiResponse(ErrorSerializer, description="Body is not application/json."),
     422: OpenApiResponse(ValidationErrorSerializer, description="The body failed validation."),
+    429: OpenApiResponse(
+        ErrorSerializer, description="Too many requests for this user (API_RATE_LIMIT); retry after `Retry-After`."
+    ),
     503: OpenApiResponse(ErrorSerializer, description="The database is unreachable; retry after `Retry-After`."),
 }
 

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from tasks.filters import TaskStatusFilter
 from tasks.models import Task
@@ -18,6 +19,7 @@ from tasks.serializers import (
     TaskSerializer,
     TaskUpdateSerializer,
 )
+from tasks.throttling import api_throttles
 
 MAX_TASK_ID = 2**63 - 1
 TASK_ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Task id.")
@@ -40,36 +42,36 @@ def parse_task_id(raw: str) -> int:
     list=extend_schema(
         operation_id="listTasks",
         summary="List the caller's tasks, newest first",
-        responses={200: TaskListSerializer, **error_responses(400, 401, 503)},
+        responses={200: TaskListSerializer, **error_responses(400, 401, 429, 503)},
     ),
     create=extend_schema(
         operation_id="createTask",
         summary="Create a task",
-        responses={201: TaskSerializer, **error_responses(400, 401, 413, 415, 422, 503)},
+        responses={201: TaskSerializer, **error_responses(400, 401, 413, 415, 422, 429, 503)},
     ),
     retrieve=extend_schema(
         operation_id="getTask",
         summary="Get one task",
         parameters=[TASK_ID_PARAMETER],
-        responses={200: TaskSerializer, **error_responses(401, 404, 503)},
+        responses={200: TaskSerializer, **error_responses(401, 404, 429, 503)},
     ),
     update=extend_schema(
         operation_id="updateTask",
         summary="Update a task (partial: send any subset of fields)",
         parameters=[TASK_ID_PARAMETER],
-        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 503)},
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 429, 503)},
     ),
     partial_update=extend_schema(
         operation_id="patchTask",
         summary="Update a task (same as PUT)",
         parameters=[TASK_ID_PARAMETER],
-        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 503)},
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 429, 503)},
     ),
     destroy=extend_schema(
         operation_id="deleteTask",
         summary="Delete a task",
         parameters=[TASK_ID_PARAMETER],
-        responses={204: None, **error_responses(401, 404, 503)},
+        responses={204: None, **error_responses(401, 404, 429, 503)},
     ),
 )
 class TaskViewSet(viewsets.ModelViewSet):
@@ -86,6 +88,10 @@ class TaskViewSet(viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Task.objects.none()
         return Task.objects.filter(user_id=self.request.user.id)
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # Read per request, so API_RATE_LIMIT is honoured as configured now.
+        return api_throttles()
 
     def get_serializer_class(self) -> type[TaskSerializer]:
         if self.action in ("update", "partial_update"):
@@ -127,7 +133,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         '`{"completed": true|false}` sets it (idempotent).',
         parameters=[TASK_ID_PARAMETER],
         request=TaskCompleteSerializer,
-        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 503)},
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 429, 503)},
     )
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, pk: str) -> Response:

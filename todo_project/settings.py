@@ -6,6 +6,7 @@ no configuration at all (SQLite, development secrets, a warning for each);
 with DJANGO_DEBUG=false the service refuses to start on unsafe secrets.
 """
 
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -45,6 +46,13 @@ API_MAX_BODY_BYTES: int = env_int("API_MAX_BODY_BYTES", default=1024 * 1024, min
 SECURE_SSL: bool = env_bool("DJANGO_SECURE_SSL", default=False)
 TRUST_X_FORWARDED_PROTO: bool = env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False)
 LOG_LEVEL: str = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
+LOG_FORMAT: str = (env_str("LOG_FORMAT", "plain") or "plain").lower()
+# Requests per user per period ("600/min"), or "off". Counted in the cache below.
+API_RATE_LIMIT: str = env_str("API_RATE_LIMIT", "600/min") or "600/min"
+# redis://host:6379/0 shares throttle counts between gunicorn workers and hosts;
+# unset, each worker process counts on its own.
+REDIS_URL: str | None = env_str("REDIS_URL")
+CACHE_KEY_PREFIX: str = env_str("CACHE_KEY_PREFIX", "todo-api") or "todo-api"
 # Read by gunicorn.conf.py; declared here so every variable lives in one place.
 PORT: int = env_int("PORT", default=8000, minimum=1)
 WEB_CONCURRENCY: int = env_int("WEB_CONCURRENCY", default=2, minimum=1)
@@ -71,6 +79,14 @@ else:
 
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     refuse_to_start(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
+if LOG_FORMAT not in {"plain", "json"}:
+    refuse_to_start(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
+if API_RATE_LIMIT.lower() == "off":
+    API_RATE_LIMIT = "off"
+elif not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE_LIMIT):
+    refuse_to_start(f"API_RATE_LIMIT must be a rate like 600/min (per s, min, hour, day) or off: {API_RATE_LIMIT!r}")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    refuse_to_start("REDIS_URL must start with redis://, rediss:// or unix://")
 
 # --- Applications --------------------------------------------------------------
 INSTALLED_APPS = [
@@ -89,6 +105,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it sees every response, including errors from the middleware below.
+    "todo_project.request_logging.RequestLoggingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -150,6 +168,26 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache: throttle counters ----------------------------------------------------
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # An unreachable Redis must cost a request milliseconds, not a
+            # worker timeout: the throttle then lets the request through.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+
 # --- Internationalisation and time -----------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -192,7 +230,7 @@ else:
     # break plain-HTTP clients. DJANGO_SECURE_SSL=true turns all of them on.
     SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
 
-CORS_EXPOSE_HEADERS = ["Location", "Retry-After"]
+CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "X-Request-ID"]
 
 # --- Django REST framework and JWT -----------------------------------------------
 REST_FRAMEWORK = {
@@ -251,9 +289,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "todo_project.request_logging.JsonFormatter"},
     },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"},
+        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": LOG_FORMAT},
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {

@@ -14,8 +14,8 @@ from todo_project.settings import DEV_BETTER_AUTH_SECRET, DEV_SECRET_KEY
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # Variables the settings module reads: none may leak in from the test run.
-CONFIG_PREFIXES = ("DJANGO_", "BETTER_AUTH_", "DATABASE_", "JWT_", "CORS_", "API_")
-CONFIG_NAMES = {"LOG_LEVEL", "PORT", "WEB_CONCURRENCY"}
+CONFIG_PREFIXES = ("DJANGO_", "BETTER_AUTH_", "DATABASE_", "JWT_", "CORS_", "API_", "REDIS_", "LOG_", "CACHE_")
+CONFIG_NAMES = {"PORT", "WEB_CONCURRENCY"}
 
 # 50 random characters: what `check --deploy` asks of SECRET_KEY.
 GOOD_SECRET_KEY = "r7Kq2vXw9LpZt4Nb8YcHs3Mf6Jd1Ge5Ua0Wo-_iQxVyTnBkRzE"
@@ -102,6 +102,35 @@ def test_invalid_debug_value_is_refused_with_one_line(value):
     result = manage("check", env=production_env(DJANGO_DEBUG=value))
 
     assert_refused_with_one_line(result, "DJANGO_DEBUG")
+
+
+@pytest.mark.parametrize("value", ["600", "600/fortnight", "0/min", "-5/min", "many/min", "600 per minute"])
+def test_invalid_rate_limit_is_refused_with_one_line(value):
+    result = manage("check", env=production_env(API_RATE_LIMIT=value))
+
+    line = assert_refused_with_one_line(result, "API_RATE_LIMIT")
+    assert "600/min" in line
+
+
+@pytest.mark.parametrize("value", ["600/min", "10/s", "5000/hour", "100000/day", "off", "OFF"])
+def test_valid_rate_limits_are_accepted(value):
+    result = manage("check", env=production_env(API_RATE_LIMIT=value))
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_redis_url_without_a_scheme_is_refused_without_echoing_it():
+    result = manage("check", env=production_env(REDIS_URL="cache.internal:6379"))
+
+    line = assert_refused_with_one_line(result, "REDIS_URL")
+    assert "cache.internal" not in line
+
+
+@pytest.mark.parametrize("value", ["xml", "jsonl", "text"])
+def test_invalid_log_format_is_refused_with_one_line(value):
+    result = manage("check", env=production_env(LOG_FORMAT=value))
+
+    assert_refused_with_one_line(result, "LOG_FORMAT")
 
 
 # --- A correct production configuration is clean ---------------------------------------

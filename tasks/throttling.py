@@ -1,0 +1,72 @@
+"""Per-user rate limiting for `/api/`, counted in Django's default cache
+(Redis when REDIS_URL is set, so every gunicorn worker shares one count).
+
+DRF's stock throttle keeps a list of timestamps per user and writes it back
+after reading it: two workers answering the same user at once both read the
+old list and one write is lost. Here each request is one atomic cache `incr`
+on a counter per user and fixed window, so counts are exact across workers.
+
+A throttle protects the service; it must not take it down. When the cache
+cannot be reached, requests are let through uncounted and a warning is logged.
+"""
+
+import hashlib
+import logging
+import math
+
+from django.conf import settings
+from redis.exceptions import RedisError
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle, UserRateThrottle
+from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
+
+
+class UserIdRateThrottle(UserRateThrottle):
+    """`settings.API_RATE_LIMIT` requests per user id (from the token) per
+    window. Unauthenticated requests are never counted: the API refuses them
+    before throttles run, and nothing here keys on client addresses."""
+
+    scope = "user"
+
+    def get_rate(self) -> str:
+        return settings.API_RATE_LIMIT
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        if not request.user or not request.user.is_authenticated:
+            return None
+        # Hashed: user ids are up to 255 arbitrary characters, and need not
+        # be readable by whoever can read the cache.
+        ident = hashlib.sha256(str(request.user.id).encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends_at = (window + 1) * self.duration
+        counter = f"{key}_{window}"
+        try:
+            # The counter outlives its window by a second, then expires.
+            self.cache.add(counter, 0, self.duration + 1)
+            count = self.cache.incr(counter)
+        except ValueError:  # expired between add and incr: a fresh window
+            count = 1
+        except RedisError as error:
+            logger.warning("rate limit not applied: throttle cache unavailable (%s)", type(error).__name__)
+            return True
+        return count <= self.num_requests
+
+    def wait(self) -> int:
+        """Whole seconds until the current window ends (Retry-After)."""
+        return max(1, math.ceil(self.window_ends_at - self.now))
+
+
+def api_throttles() -> list[BaseThrottle]:
+    """The throttles for `/api/` views; none when API_RATE_LIMIT is off."""
+    if settings.API_RATE_LIMIT == "off":
+        return []
+    return [UserIdRateThrottle()]
