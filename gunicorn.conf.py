@@ -32,3 +32,11 @@ accesslog = None
 # DJANGO_TRUST_X_FORWARDED_PROTO says. Django alone decides (settings.py).
 secure_scheme_headers: dict[str, str] = {}
 errorlog = "-"
+
+# Request limits: gunicorn's defaults, stated because the API relies on them.
+# A header field of up to 8190 bytes carries any realistic token (Better Auth's
+# session JWT must fit a 4 KB cookie); a larger one is answered 431 before the
+# app runs, so header memory stays bounded at 100 fields of 8 KiB each.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190

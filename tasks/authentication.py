@@ -27,6 +27,7 @@ from rest_framework_simplejwt.tokens import Token
 from tasks.models import USER_ID_MAX_LENGTH
 
 _MISSING = object()
+_TIME_CLAIMS = ("exp", "nbf", "iat")
 # PyJWT's own wording for each failure is clear and never echoes the token or
 # the key; these are the ones worth a sharper name.
 _FAILURE_DETAILS: list[tuple[type[Exception], str]] = [
@@ -59,6 +60,11 @@ def is_valid_user_id(value: Any) -> bool:
         and 0 < len(value) <= USER_ID_MAX_LENGTH
         and not any(unicodedata.category(char) in ("Cc", "Cs") for char in value)
     )
+
+
+def _is_numeric_date(value: Any) -> bool:
+    # PyJWT passes each time claim through int(), which also accepts "1700000000".
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _claim_at(payload: dict[str, Any], path: str) -> Any:
@@ -118,6 +124,9 @@ class BetterAuthToken(Token):
         # would never expire.
         if "exp" not in self.payload:
             raise TokenError("Invalid token: missing 'exp' claim")
+        for claim in _TIME_CLAIMS:
+            if claim in self.payload and not _is_numeric_date(self.payload[claim]):
+                raise TokenError(f"Invalid token: the '{claim}' claim is not a number")
         self.user_id = user_id_from_claims(self.payload)
 
 
@@ -156,6 +165,10 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
             return None
         if len(parts) != 2:
             raise AuthenticationFailed("Invalid Authorization header: expected 'Bearer <token>'")
+        # PyJWT accepts '='-padded segments (some issuers send them); RFC 7515
+        # forbids padding, and accepting it lets one token travel in several spellings.
+        if b"=" in parts[1]:
+            raise AuthenticationFailed("Invalid token: malformed", code="token_not_valid")
         return parts[1]
 
     def get_validated_token(self, raw_token: bytes) -> BetterAuthToken:

@@ -236,6 +236,17 @@ ROUND_TRIPS = [
     "combining e\N{COMBINING ACUTE ACCENT} vs \N{LATIN SMALL LETTER E WITH ACUTE}",
     "zero\N{ZERO WIDTH JOINER}width\N{RIGHT-TO-LEFT MARK}marks\N{BYTE ORDER MARK}",
     "\N{REPLACEMENT CHARACTER}\uffff\U0010ffff",
+    # PostgreSQL's own quoting, and escapes that must stay text, never become NUL
+    "$$; DROP TABLE tasks_task; $$ and '); SELECT pg_sleep(10); --",
+    "E'\\x00' then \\x00 then \\u0000 then %00 then &#0;",
+    # Emoji sequences: zero-width joiners, skin tones, keycaps
+    "family \U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466 wave \U0001f44b\U0001f3fd keycap 1\ufe0f\u20e3",
+    # Bidirectional text: an override that reverses what follows, and vowelled Arabic with Arabic digits
+    "invoice \N{RIGHT-TO-LEFT OVERRIDE}fdp.exe\N{POP DIRECTIONAL FORMATTING} done",
+    "\u0628\u0650\u0633\u0652\u0645\u0650 \u0661\u0662\u0663 mixed",
+    # Controls other than NUL, separators and noncharacters are text like any other
+    "bell\x07 escape\x1b delete\x7f c1\x85 nbsp\xa0 line\u2028para\u2029end",
+    "nonchar\ufdd0 tag\U000e0041 end",
 ]
 
 
