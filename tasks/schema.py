@@ -17,7 +17,9 @@ class BetterAuthJWTScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "JWT",
-            "description": "A Better Auth HS256 JWT signed with BETTER_AUTH_SECRET.",
+            "description": "A Better Auth JWT: from its jwt() plugin (`GET /api/auth/token`; EdDSA, ES256, "
+            "ES512, PS256 or RS256, verified with its JWKS when BETTER_AUTH_URL is set), or HS256 signed "
+            "with BETTER_AUTH_SECRET.",
         }
 
 
@@ -40,7 +42,10 @@ _ERRORS: dict[int, OpenApiResponse] = {
     413: OpenApiResponse(ErrorSerializer, description="Body larger than API_MAX_BODY_BYTES."),
     415: OpenApiResponse(ErrorSerializer, description="Body is not application/json."),
     422: OpenApiResponse(ValidationErrorSerializer, description="The body failed validation."),
-    503: OpenApiResponse(ErrorSerializer, description="The database is unreachable; retry after `Retry-After`."),
+    503: OpenApiResponse(
+        ErrorSerializer,
+        description="The database, or Better Auth's JWKS for a token's key, is unreachable; retry after `Retry-After`.",
+    ),
 }
 
 
