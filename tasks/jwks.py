@@ -59,15 +59,15 @@ def fetch_jwks(url: str, timeout: float) -> dict[str, Any]:
         with opener.open(request, timeout=timeout) as response:
             body = response.read(MAX_JWKS_BYTES + 1)
     except (URLError, HTTPException, OSError) as error:
-        raise JWKSUnavailable(f"JWKS fetch failed: {type(error).__name__}") from error
+        raise JWKSUnavailable(type(error).__name__) from error
     if len(body) > MAX_JWKS_BYTES:
-        raise JWKSUnavailable("JWKS document is too large")
+        raise JWKSUnavailable("document too large")
     try:
         document = json.loads(body)
     except ValueError as error:
-        raise JWKSUnavailable("JWKS document is not JSON") from error
+        raise JWKSUnavailable("not JSON") from error
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise JWKSUnavailable("JWKS document has no 'keys' list")
+        raise JWKSUnavailable("no 'keys' list")
     return document
 
 
