@@ -1,5 +1,11 @@
-"""Better Auth HS256 tokens, verified with djangorestframework-simplejwt's
-stateless machinery: no user rows, the token is the user.
+"""Better Auth tokens, verified with djangorestframework-simplejwt's stateless
+machinery: no user rows, the token is the user.
+
+Each token is checked by the one mode its header's `alg` names, never both:
+HS256 with `BETTER_AUTH_SECRET`, or — when `BETTER_AUTH_URL` is set — EdDSA,
+ES256, ES512, PS256 or RS256 with a public key from Better Auth's JWKS (see
+`tasks.jwks`), `iss` and `aud` enforced. Any other `alg` goes to the HS256
+backend, which refuses it.
 
 The user id is read from the first of `settings.JWT_USER_ID_CLAIMS` present in
 the token: `sub` for tokens a frontend mints, `session.userId` for Better
@@ -15,8 +21,8 @@ import jwt
 from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import cached_property
-from rest_framework import HTTP_HEADER_ENCODING
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework import HTTP_HEADER_ENCODING, status
+from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.backends import TokenBackend
@@ -24,6 +30,7 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.tokens import Token
 
+from tasks.jwks import ASYMMETRIC_ALGORITHMS, JWKSCache, JWKSUnavailable, UnknownSigningKey
 from tasks.models import USER_ID_MAX_LENGTH
 
 _MISSING = object()
@@ -36,6 +43,7 @@ _FAILURE_DETAILS: list[tuple[type[Exception], str]] = [
     (jwt.InvalidAlgorithmError, "Invalid token: algorithm not allowed"),
     (jwt.InvalidAudienceError, "Invalid token: wrong audience"),
     (jwt.InvalidIssuerError, "Invalid token: wrong issuer"),
+    (UnknownSigningKey, "Invalid token: unknown signing key"),
     (jwt.MissingRequiredClaimError, "Invalid token: missing a required claim"),
     (jwt.DecodeError, "Invalid token: malformed"),
 ]
@@ -50,6 +58,72 @@ def token_backend() -> TokenBackend:
     """The signing/verifying backend for the current settings (tests override them)."""
     conf = settings.SIMPLE_JWT
     return _token_backend(conf["ALGORITHM"], conf["SIGNING_KEY"], conf["AUDIENCE"], conf["ISSUER"], conf["LEEWAY"])
+
+
+class SigningKeysUnavailable(APIException):
+    """Better Auth's JWKS could not be fetched and no key for the token is
+    known: the token may be valid, so 503 (with Retry-After), not 401. Lives
+    here, not in tasks.exceptions, which imports DRF views and would be a cycle."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Token signing keys unavailable; try again shortly"
+    default_code = "signing_keys_unavailable"
+
+
+@cache
+def jwks_cache(url: str, lifetime: int, min_refresh: int, timeout: int) -> JWKSCache:
+    """One key cache per process (and per configuration, for tests)."""
+    return JWKSCache(url, lifetime_seconds=lifetime, min_refresh_seconds=min_refresh, timeout_seconds=timeout)
+
+
+class JWKSTokenBackend(TokenBackend):
+    """simplejwt's decoding with the verifying key taken from the JWKS by `kid`;
+    verify only, never sign."""
+
+    def __init__(self, algorithm: str, keys: JWKSCache, *, audience: str, issuer: str, leeway: int) -> None:
+        super().__init__(algorithm, audience=audience, issuer=issuer, leeway=leeway)
+        self.keys = keys
+
+    def get_verifying_key(self, token: bytes | str) -> Any:
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str):
+            raise UnknownSigningKey("the token names no key id")
+        try:
+            return self.keys.get(kid).verifying_key_for(self.algorithm)
+        except JWKSUnavailable:
+            # Not a token problem: the token may be valid, so not a 401.
+            raise SigningKeysUnavailable() from None
+
+    def encode(self, payload: dict[str, Any]) -> str:
+        raise NotImplementedError("Better Auth signs JWKS tokens; this service only verifies them")
+
+
+def jwks_token_backend(algorithm: str) -> JWKSTokenBackend:
+    keys = jwks_cache(
+        settings.BETTER_AUTH_JWKS_URL,
+        settings.BETTER_AUTH_JWKS_CACHE_SECONDS,
+        settings.BETTER_AUTH_JWKS_REFRESH_SECONDS,
+        settings.BETTER_AUTH_JWKS_TIMEOUT_SECONDS,
+    )
+    return JWKSTokenBackend(
+        algorithm,
+        keys,
+        audience=settings.BETTER_AUTH_JWT_AUDIENCE,
+        issuer=settings.BETTER_AUTH_JWT_ISSUER,
+        leeway=settings.JWT_LEEWAY_SECONDS,
+    )
+
+
+def backend_for(raw_token: bytes | str) -> TokenBackend:
+    """The backend the token's header asks for, if that mode is enabled;
+    otherwise the HS256 one, which refuses any other algorithm."""
+    try:
+        algorithm = jwt.get_unverified_header(raw_token).get("alg")
+    except jwt.PyJWTError:
+        return token_backend()  # reports the malformed token
+    if algorithm in ASYMMETRIC_ALGORITHMS and settings.BETTER_AUTH_URL:
+        return jwks_token_backend(algorithm)
+    return token_backend()
 
 
 def is_valid_user_id(value: Any) -> bool:
@@ -117,7 +191,7 @@ class BetterAuthToken(Token):
     lifetime = timedelta(minutes=15)
 
     def get_token_backend(self) -> TokenBackend:
-        return token_backend()
+        return backend_for(self.token) if self.token is not None else token_backend()
 
     def verify(self) -> None:
         # PyJWT has already checked `exp` when present; a token without one

@@ -17,7 +17,9 @@ class BetterAuthJWTScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "JWT",
-            "description": "A Better Auth HS256 JWT signed with BETTER_AUTH_SECRET.",
+            "description": "A Better Auth JWT: from its jwt() plugin (`GET /api/auth/token`; EdDSA, ES256, "
+            "ES512, PS256 or RS256, verified with its JWKS when BETTER_AUTH_URL is set), or HS256 signed "
+            "with BETTER_AUTH_SECRET.",
         }
 
 
@@ -43,7 +45,10 @@ _ERRORS: dict[int, OpenApiResponse] = {
     429: OpenApiResponse(
         ErrorSerializer, description="Too many requests for this user (API_RATE_LIMIT); retry after `Retry-After`."
     ),
-    503: OpenApiResponse(ErrorSerializer, description="The database is unreachable; retry after `Retry-After`."),
+    503: OpenApiResponse(
+        ErrorSerializer,
+        description="The database, or Better Auth's JWKS for a token's key, is unreachable; retry after `Retry-After`.",
+    ),
 }
 
 

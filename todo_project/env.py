@@ -7,6 +7,7 @@ first request.
 
 import os
 import sys
+from urllib.parse import urlsplit
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -54,3 +55,30 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 def is_set(name: str) -> bool:
     return bool(os.environ.get(name, "").strip())
+
+
+def env_url(name: str, default: str | None = None) -> str | None:
+    """An absolute http(s) URL with a host."""
+    value = env_str(name, default)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        refuse_to_start(f"{name} must be an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def env_origin(name: str) -> str | None:
+    """An http(s) origin — scheme, host and optional port, nothing else —
+    without a trailing slash."""
+    value = env_url(name)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        refuse_to_start(f"{name} must be an origin like https://app.example.com (no path or query), got {value!r}")
+    try:
+        parts.port  # noqa: B018 (validates the port)
+    except ValueError:
+        refuse_to_start(f"{name} has an invalid port, got {value!r}")
+    return f"{parts.scheme}://{parts.netloc}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 
 from todo_project import __version__
-from todo_project.env import env_bool, env_int, env_list, env_str, is_set, refuse_to_start
+from todo_project.env import env_bool, env_int, env_list, env_origin, env_str, env_url, is_set, refuse_to_start
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,6 +37,21 @@ ALLOWED_HOSTS: list[str] = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0
 DATABASE_URL: str = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASE_CONNECT_TIMEOUT: int = env_int("DATABASE_CONNECT_TIMEOUT", default=5, minimum=1)
 BETTER_AUTH_SECRET: str = env_str("BETTER_AUTH_SECRET", DEV_BETTER_AUTH_SECRET)
+# JWKS mode: tokens signed by Better Auth's jwt() plugin (EdDSA, ES256, ES512,
+# PS256, RS256), verified with the public keys it publishes. Off when unset.
+BETTER_AUTH_URL: str | None = env_origin("BETTER_AUTH_URL")
+BETTER_AUTH_JWKS_URL: str | None = env_url(
+    "BETTER_AUTH_JWKS_URL", f"{BETTER_AUTH_URL}/api/auth/jwks" if BETTER_AUTH_URL else None
+)
+# The iss and aud every JWKS-verified token must carry: Better Auth's jwt()
+# plugin uses its base URL for both unless its jwt.issuer / jwt.audience are set.
+BETTER_AUTH_JWT_ISSUER: str | None = env_str("BETTER_AUTH_JWT_ISSUER", BETTER_AUTH_URL)
+BETTER_AUTH_JWT_AUDIENCE: str | None = env_str("BETTER_AUTH_JWT_AUDIENCE", BETTER_AUTH_URL)
+# How long fetched keys count as current; an unknown key id refetches at most
+# once per BETTER_AUTH_JWKS_REFRESH_SECONDS; each fetch gives up after the timeout.
+BETTER_AUTH_JWKS_CACHE_SECONDS: int = env_int("BETTER_AUTH_JWKS_CACHE_SECONDS", default=300, minimum=1)
+BETTER_AUTH_JWKS_REFRESH_SECONDS: int = env_int("BETTER_AUTH_JWKS_REFRESH_SECONDS", default=10, minimum=1)
+BETTER_AUTH_JWKS_TIMEOUT_SECONDS: int = env_int("BETTER_AUTH_JWKS_TIMEOUT_SECONDS", default=5, minimum=1)
 JWT_USER_ID_CLAIMS: list[str] = env_list("JWT_USER_ID_CLAIMS", ["sub", "session.userId"])
 JWT_LEEWAY_SECONDS: int = env_int("JWT_LEEWAY_SECONDS", default=30)
 JWT_ISSUER: str | None = env_str("JWT_ISSUER")
@@ -76,6 +91,9 @@ else:
     for _name, _what in _DEV_DEFAULTS.items():
         if not is_set(_name):
             print(f"warning: {_name} is not set: {_what}", file=sys.stderr)
+
+if BETTER_AUTH_JWKS_URL and not BETTER_AUTH_URL:
+    refuse_to_start("BETTER_AUTH_JWKS_URL needs BETTER_AUTH_URL (the issuer and audience of the tokens)")
 
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     refuse_to_start(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")

@@ -133,6 +133,42 @@ def test_invalid_log_format_is_refused_with_one_line(value):
     assert_refused_with_one_line(result, "LOG_FORMAT")
 
 
+BAD_BETTER_AUTH_URLS = {
+    "no-scheme": "localhost:3000",
+    "other-scheme": "ftp://auth.example.com",
+    "with-path": "https://app.example.com/api/auth",
+    "with-query": "https://app.example.com?x=1",
+    "with-credentials": "https://user:pw@app.example.com",
+    "bad-port": "http://localhost:99999",
+}
+
+
+@pytest.mark.parametrize("value", list(BAD_BETTER_AUTH_URLS.values()), ids=list(BAD_BETTER_AUTH_URLS))
+def test_better_auth_url_that_is_not_an_http_origin_is_refused_with_one_line(value):
+    result = manage("check", env=production_env(BETTER_AUTH_URL=value))
+
+    assert_refused_with_one_line(result, "BETTER_AUTH_URL")
+
+
+def test_jwks_url_without_better_auth_url_is_refused_with_one_line():
+    result = manage("check", env=production_env(BETTER_AUTH_JWKS_URL="https://app.example.com/api/auth/jwks"))
+
+    assert_refused_with_one_line(result, "BETTER_AUTH_URL")
+
+
+def test_jwks_settings_default_to_the_better_auth_origin():
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'todo_project.settings'); django.setup();"
+        "from django.conf import settings as s;"
+        "print(s.BETTER_AUTH_URL, s.BETTER_AUTH_JWKS_URL, s.BETTER_AUTH_JWT_ISSUER, s.BETTER_AUTH_JWT_AUDIENCE)"
+    )
+    result = run(["-c", code], production_env(BETTER_AUTH_URL="https://app.example.com/"))
+
+    assert result.returncode == 0, result.stderr
+    origin = "https://app.example.com"
+    assert result.stdout.split() == [origin, f"{origin}/api/auth/jwks", origin, origin]
+
+
 # --- A correct production configuration is clean ---------------------------------------
 
 
