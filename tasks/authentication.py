@@ -121,7 +121,8 @@ def backend_for(raw_token: bytes | str) -> TokenBackend:
         algorithm = jwt.get_unverified_header(raw_token).get("alg")
     except jwt.PyJWTError:
         return token_backend()  # reports the malformed token
-    if algorithm in ASYMMETRIC_ALGORITHMS and settings.BETTER_AUTH_URL:
+    # `alg` is attacker-controlled JSON: it may be a list or an object.
+    if isinstance(algorithm, str) and algorithm in ASYMMETRIC_ALGORITHMS and settings.BETTER_AUTH_URL:
         return jwks_token_backend(algorithm)
     return token_backend()
 
