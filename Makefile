@@ -8,9 +8,11 @@ PORT ?= 8000
 # PostgreSQL used by `make test`; pytest-django creates and drops a throwaway
 # test_<name> database next to it.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# The pinned Better Auth that the interop tests run (Node.js + npm).
+INTEROP := interop/better-auth
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-sqlite test-postgres test-e2e lint format check-migrations schema clean
+.PHONY: help venv interop run test test-sqlite test-postgres test-e2e lint format check-migrations schema clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -21,6 +23,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+interop: ## Install the pinned Better Auth for the interop tests (npm ci; skipped without npm)
+	@if command -v npm >/dev/null; then \
+		$(MAKE) --no-print-directory $(INTEROP)/node_modules/.package-lock.json; \
+	else \
+		echo "make interop: npm not found: the Better Auth interop tests will be skipped"; \
+	fi
+
+$(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package.json $(INTEROP)/package-lock.json
+	npm ci --prefix $(INTEROP) --no-audit --no-fund
 
 run: venv ## Serve the API on http://127.0.0.1:8000 (SQLite and dev secrets unless configured)
 	$(PY) manage.py migrate --noinput
@@ -44,7 +56,7 @@ test-postgres: venv ## Run the suite on PostgreSQL (PG_TEST_URL)
 	@echo "== tests on PostgreSQL ($(PG_TEST_URL))"
 	DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
 
-test-e2e: venv ## End-to-end tests: gunicorn in production mode on a throwaway PostgreSQL database
+test-e2e: venv interop ## End-to-end tests: gunicorn in production mode on a throwaway PostgreSQL database
 	@echo "== end-to-end tests (gunicorn + PostgreSQL at $(PG_TEST_URL))"
 	E2E_PG_URL=$(PG_TEST_URL) $(PY) -m pytest e2e
 
@@ -63,4 +75,4 @@ schema: venv ## Validate the OpenAPI schema (warnings are errors)
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 clean: ## Remove the virtualenv, the SQLite database and caches
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache $(INTEROP)/node_modules e2e/artifacts
