@@ -82,3 +82,7 @@ def pg(e2e_database: str) -> Iterator[psycopg.Connection[Any]]:
     """A direct connection to the live database, to check what was really stored."""
     with psycopg.connect(e2e_database, autocommit=True) as conn:
         yield conn
+
+
+# Browser fixtures (browser, page, screenshot) for the e2e/test_browser_*.py files.
+from e2e.browser.fixtures import browser, page, screenshot  # noqa: E402, F401
