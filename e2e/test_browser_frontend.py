@@ -60,7 +60,7 @@ def test_frontend_on_an_allowed_origin_manages_tasks_through_cors_preflight(
     start_service: Callable[..., LiveService],
     token_for: Callable[..., str],
     pg: psycopg.Connection[Any],
-    screenshot: Callable[[Page, str], Path],
+    screenshot: Callable[..., Path],
 ) -> None:
     service = start_service(name="browser-frontend", CORS_ALLOWED_ORIGINS=ALLOWED_ORIGIN)
     user = f"browser-{uuid.uuid4().hex[:8]}"
@@ -114,7 +114,7 @@ def test_frontend_on_another_origin_is_blocked_by_the_browser(
     start_service: Callable[..., LiveService],
     token_for: Callable[..., str],
     pg: psycopg.Connection[Any],
-    screenshot: Callable[[Page, str], Path],
+    screenshot: Callable[..., Path],
 ) -> None:
     service = start_service(name="browser-blocked", CORS_ALLOWED_ORIGINS=ALLOWED_ORIGIN)
     user = f"browser-{uuid.uuid4().hex[:8]}"

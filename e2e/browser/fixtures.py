@@ -51,13 +51,14 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
-    """screenshot(page, "step") -> e2e/artifacts/screenshots/<test>-<step>.png (git-ignored)."""
+def screenshot(request: pytest.FixtureRequest) -> Callable[..., Path]:
+    """screenshot(page, "step") -> e2e/artifacts/screenshots/<test>-<step>.png (git-ignored);
+    full_page=False keeps to the viewport, for pages too long to read whole."""
 
-    def _shoot(page: Page, step: str) -> Path:
+    def _shoot(page: Page, step: str, *, full_page: bool = True) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{request.node.name}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return _shoot
