@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from playwright.sync_api import Page, Response, expect
+from playwright.sync_api import Locator, Page, Response, expect
 
 from e2e.live import REPO, LiveService, production_env
 
@@ -68,7 +68,7 @@ def log_in(page: Page, service: LiveService, credentials: Credentials) -> list[R
     return responses
 
 
-def result_rows(page: Page) -> Any:
+def result_rows(page: Page) -> Locator:
     return page.locator("#result_list tbody tr")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from e2e.browser.static_site import serve_static
 from e2e.live import LiveService, free_port
@@ -34,7 +34,7 @@ def wait_for_actions(page: Page, count: int) -> None:
     expect(page.locator("body")).to_have_attribute("data-done", str(count))
 
 
-def task_row(page: Page, task_id: int) -> Any:
+def task_row(page: Page, task_id: int) -> Locator:
     return page.locator(f'#tasks li[data-id="{task_id}"]')
 
 
