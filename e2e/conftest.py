@@ -15,6 +15,8 @@ from typing import Any
 import psycopg
 import pytest
 
+# Fixtures for the e2e/test_browser_*.py files.
+from e2e.browser.fixtures import browser, page, screenshot  # noqa: F401
 from e2e.live import LiveService, create_database, drop_database, mint, production_env
 
 E2E_PG_URL = os.environ.get("E2E_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")

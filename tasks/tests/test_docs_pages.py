@@ -169,3 +169,17 @@ def test_the_documented_schema_url_is_served(client: Client) -> None:
 
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize("path", REDOC_PATHS)
+def test_redoc_page_forbids_images_fonts_and_requests_to_other_hosts(client: Client, path: str) -> None:
+    """ReDoc's bundle shows a Redocly logo from cdn.redoc.ly (no option turns it
+    off); the page's policy keeps the browser from fetching it."""
+    html = page(client, path)
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', html)
+
+    assert policy, "the ReDoc page declares a Content-Security-Policy"
+    directives = dict(directive.strip().split(" ", 1) for directive in policy.group(1).split(";"))
+    assert directives["img-src"] == "'self' data:"
+    assert directives["font-src"] == "'self' data:"
+    assert directives["connect-src"] == "'self'"

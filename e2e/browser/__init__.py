@@ -1,0 +1,1 @@
+"""Browser fixtures for end-to-end tests: Debian's Chromium driven by Playwright."""
