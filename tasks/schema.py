@@ -67,6 +67,27 @@ def require_every_task_field(result: dict[str, Any], **kwargs: Any) -> dict[str,
     return result
 
 
+# ECMA and Python regular expressions read these escapes the same way.
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+NOT_BLANK_NO_NUL_PATTERN = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
+TASK_TEXT_PATTERNS = {"title": NOT_BLANK_NO_NUL_PATTERN, "description": NO_NUL_PATTERN}
+
+
+def describe_refused_task_text(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """What the task serializers refuse that drf-spectacular cannot see: NUL
+    anywhere, and a title that is only whitespace (it is trimmed before
+    `minLength` applies, so `minLength: 1` alone would promise that " " is a
+    title). A hook, not a field validator: drf-spectacular turns a pattern on
+    a blank-allowed field into a `oneOf` that the empty string matches twice."""
+    for name, component in result["components"]["schemas"].items():
+        if not name.startswith(("Task", "PatchedTask")):
+            continue
+        for field, pattern in TASK_TEXT_PATTERNS.items():
+            if field in component.get("properties", {}):
+                component["properties"][field]["pattern"] = pattern
+    return result
+
+
 def strip_trailing_slash_from_paths(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
     """Routes answer with and without the trailing slash; document the form
     the contract uses."""

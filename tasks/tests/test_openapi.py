@@ -2,6 +2,7 @@
 clients call it, and never contradicts what the service answers."""
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -270,6 +271,38 @@ class TestBodies:
         assert body["properties"]["title"]["maxLength"] == 200
         assert body["properties"]["description"]["maxLength"] == 2000
         assert body["properties"]["description"]["nullable"] is True
+
+
+# Strings at the edges of what the API accepts: "\x1d" is whitespace to Python
+# (and so trimmed away), "\u3000" is an ideographic space.
+TEXT_SAMPLES = ["x", "  x  ", "emoji 🎉", "\u3000x", "", " ", "\t\n", "\x1d", "\u3000", "a\x00b", "\x00"]
+
+
+class TestTextPatterns:
+    """The request schema's `pattern` admits exactly the strings the API stores."""
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize("value", TEXT_SAMPLES)
+    @pytest.mark.parametrize("field", ["title", "description"])
+    @pytest.mark.parametrize(("path", "method"), [("/api/tasks", "post"), ("/api/tasks/{id}", "patch")])
+    def test_pattern_admits_exactly_what_the_api_accepts(
+        self,
+        schema: dict[str, Any],
+        alice: APIClient,
+        make_task: Callable[..., Task],
+        path: str,
+        method: str,
+        field: str,
+        value: str,
+    ) -> None:
+        pattern = content_schema(schema, operation(schema, path, method)["requestBody"])["properties"][field]["pattern"]
+        body = {"title": "ok", field: value}
+        url = path.replace("{id}", str(make_task("alice").pk))
+
+        response = getattr(alice, method)(url, body, format="json")
+
+        assert response.status_code in (200, 201, 422), response.content
+        assert (re.search(pattern, value) is not None) == (response.status_code != 422)
 
 
 class TestResponseSchemas:
