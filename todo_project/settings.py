@@ -225,7 +225,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tasks.schema.require_every_task_field",
-        "tasks.schema.describe_refused_task_text",
+        "tasks.schema.describe_task_text",
     ],
     "ENUM_NAME_OVERRIDES": {"HealthStateEnum": ["ok", "unavailable"]},
 }
