@@ -196,6 +196,15 @@ class TestParameters:
         assert parameters["id"]["required"] is True
         assert resolve(schema, parameters["id"]["schema"])["type"] == "integer"
 
+    @pytest.mark.parametrize(("path", "method"), DETAIL_OPERATIONS)
+    def test_detail_operation_id_is_bounded_to_the_ids_a_task_can_have(
+        self, schema: dict[str, Any], path: str, method: str
+    ) -> None:
+        parameters = {p["name"]: p for p in operation(schema, path, method).get("parameters", [])}
+
+        id_schema = resolve(schema, parameters["id"]["schema"])
+        assert (id_schema["minimum"], id_schema["maximum"]) == (1, 2**63 - 1)
+
 
 class TestErrorResponses:
     @pytest.mark.parametrize(("path", "method"), API_OPERATIONS)
