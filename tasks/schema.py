@@ -107,6 +107,25 @@ def describe_task_text(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     return result
 
 
+SERVER_LIMIT_RESPONSES = {
+    "414": "Request line (path and query) too long; answered by gunicorn before the service sees the request.",
+    "431": "Headers too large; answered by gunicorn before the service sees the request.",
+}
+
+
+def document_server_limits(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Every operation can be refused by gunicorn for the size of its URL or
+    headers, both chosen by the client."""
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for path_item in result["paths"].values():
+        for operation in path_item.values():
+            if "responses" not in operation:
+                continue
+            for code, description in SERVER_LIMIT_RESPONSES.items():
+                operation["responses"].setdefault(code, {**error, "description": description})
+    return result
+
+
 def strip_trailing_slash_from_paths(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
     """Routes answer with and without the trailing slash; document the form
     the contract uses."""

@@ -229,6 +229,15 @@ class TestErrorResponses:
 
         assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ValidationError"}
 
+    @pytest.mark.parametrize(("path", "method"), [(path, method) for path, method, _ in OPERATIONS])
+    @pytest.mark.parametrize("code", ["414", "431"])
+    def test_operation_documents_gunicorns_size_limits(
+        self, schema: dict[str, Any], path: str, method: str, code: str
+    ) -> None:
+        response = operation(schema, path, method)["responses"][code]
+
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
     def test_list_documents_400_for_a_bad_status_filter(self, schema: dict[str, Any]) -> None:
         response = operation(schema, "/api/tasks", "get")["responses"]["400"]
 
