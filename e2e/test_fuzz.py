@@ -93,6 +93,8 @@ def run_schemathesis(
     # The working directory holds whatever state schemathesis writes, away from the repository.
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS)
     seconds = time.monotonic() - started
+    # The console report, for whoever reads a CI failure (the token is masked in it).
+    (ARTIFACTS / f"fuzz-{name}.log").write_text(result.stdout + result.stderr)
     entries = json.loads(har.read_text())["log"]["entries"] if har.exists() else []
     return FuzzRun(name, result.returncode, result.stdout + result.stderr, entries, seconds)
 
