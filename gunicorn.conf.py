@@ -10,7 +10,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")
 
 # Importing settings here makes an unsafe production configuration stop the
 # master with one clear line, before any worker is forked.
-from todo_project import settings
+from todo_project import gunicorn_errors, settings
+
+gunicorn_errors.install()
 
 wsgi_app = "todo_project.wsgi:application"
 bind = [f"0.0.0.0:{settings.PORT}"]

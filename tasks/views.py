@@ -2,7 +2,7 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -22,7 +22,14 @@ from tasks.serializers import (
 from tasks.throttling import api_throttles
 
 MAX_TASK_ID = 2**63 - 1
-TASK_ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Task id.")
+# The route takes any path segment (see lookup_value_regex); the schema names
+# the ids that can exist, and 404 covers every other segment.
+TASK_ID_PARAMETER = OpenApiParameter(
+    "id",
+    {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_TASK_ID},
+    OpenApiParameter.PATH,
+    description="Task id. Anything that cannot be a task id (not a positive 64-bit integer) gets a 404.",
+)
 
 
 def task_not_found() -> NotFound:

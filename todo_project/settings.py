@@ -297,6 +297,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tasks.schema.require_every_task_field",
+        "tasks.schema.describe_task_text",
+        "tasks.schema.document_server_limits",
     ],
     "ENUM_NAME_OVERRIDES": {"HealthStateEnum": ["ok", "unavailable"]},
 }

@@ -2,6 +2,8 @@
 clients call it, and never contradicts what the service answers."""
 
 import json
+import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +15,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tasks.models import Task
+from tasks.schema import WHITESPACE
 
 API_PATHS = ["/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/complete"]
 SERVICE_PATHS = ["/", "/health"]
@@ -193,6 +196,15 @@ class TestParameters:
         assert parameters["id"]["required"] is True
         assert resolve(schema, parameters["id"]["schema"])["type"] == "integer"
 
+    @pytest.mark.parametrize(("path", "method"), DETAIL_OPERATIONS)
+    def test_detail_operation_id_is_bounded_to_the_ids_a_task_can_have(
+        self, schema: dict[str, Any], path: str, method: str
+    ) -> None:
+        parameters = {p["name"]: p for p in operation(schema, path, method).get("parameters", [])}
+
+        id_schema = resolve(schema, parameters["id"]["schema"])
+        assert (id_schema["minimum"], id_schema["maximum"]) == (1, 2**63 - 1)
+
 
 class TestErrorResponses:
     @pytest.mark.parametrize(("path", "method"), API_OPERATIONS)
@@ -216,6 +228,15 @@ class TestErrorResponses:
         response = operation(schema, path, method)["responses"]["422"]
 
         assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ValidationError"}
+
+    @pytest.mark.parametrize(("path", "method"), [(path, method) for path, method, _ in OPERATIONS])
+    @pytest.mark.parametrize("code", ["414", "431"])
+    def test_operation_documents_gunicorns_size_limits(
+        self, schema: dict[str, Any], path: str, method: str, code: str
+    ) -> None:
+        response = operation(schema, path, method)["responses"][code]
+
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
     def test_list_documents_400_for_a_bad_status_filter(self, schema: dict[str, Any]) -> None:
         response = operation(schema, "/api/tasks", "get")["responses"]["400"]
@@ -267,9 +288,69 @@ class TestBodies:
         body = content_schema(schema, operation(schema, path, method)["requestBody"])
 
         assert set(body["properties"]) == {"title", "description", "completed"}
-        assert body["properties"]["title"]["maxLength"] == 200
+        # 200 is the limit after trimming, which only the title's pattern can say.
+        assert "maxLength" not in body["properties"]["title"]
+        assert "{0,198}" in body["properties"]["title"]["pattern"]
         assert body["properties"]["description"]["maxLength"] == 2000
         assert body["properties"]["description"]["nullable"] is True
+
+
+# Strings at the edges of what the API accepts: "\x1d" is whitespace to Python
+# (and so trimmed away), "\u3000" is an ideographic space; a title's length
+# counts after trimming.
+TEXT_SAMPLES = {
+    "letter": "x",
+    "padded": "  x  ",
+    "emoji": "emoji 🎉",
+    "ideographic-space-first": "\u3000x",
+    "empty": "",
+    "space": " ",
+    "tab-newline": "\t\n",
+    "information-separator": "\x1d",
+    "ideographic-space": "\u3000",
+    "inner-nul": "a\x00b",
+    "nul": "\x00",
+    "200-chars": "x" * 200,
+    "200-chars-padded": "  " + "é" * 200 + "\n",
+    "201-chars": "x" * 201,
+    "201-chars-padded": " " + "x" * 201 + " ",
+    "2000-chars": "x" * 2000,
+    "2001-chars": "x" * 2001,
+}
+
+
+class TestTextSchemas:
+    """A request schema's `title` and `description` admit exactly the strings the API stores."""
+
+    def test_title_pattern_whitespace_is_what_python_strips(self) -> None:
+        pattern = re.compile(f"[{WHITESPACE}]")
+
+        assert {chr(c) for c in range(sys.maxunicode + 1) if pattern.fullmatch(chr(c))} == {
+            chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()
+        }
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize("value", TEXT_SAMPLES.values(), ids=TEXT_SAMPLES.keys())
+    @pytest.mark.parametrize("field", ["title", "description"])
+    @pytest.mark.parametrize(("path", "method"), [("/api/tasks", "post"), ("/api/tasks/{id}", "patch")])
+    def test_schema_admits_exactly_what_the_api_accepts(
+        self,
+        schema: dict[str, Any],
+        alice: APIClient,
+        make_task: Callable[..., Task],
+        path: str,
+        method: str,
+        field: str,
+        value: str,
+    ) -> None:
+        documented = content_schema(schema, operation(schema, path, method)["requestBody"])["properties"][field]
+        url = path.replace("{id}", str(make_task("alice").pk))
+
+        response = getattr(alice, method)(url, {"title": "ok", field: value}, format="json")
+
+        assert response.status_code in (200, 201, 422), response.content
+        admitted = jsonschema.Draft7Validator(json_schema(documented)).is_valid(value)
+        assert admitted == (response.status_code != 422)
 
 
 class TestResponseSchemas:
