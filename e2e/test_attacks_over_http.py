@@ -139,7 +139,9 @@ def test_hundred_kb_token_is_a_431_from_gunicorn_and_writes_nothing(
     response = attempt(live_service, victim, write, bearer(token))
 
     assert response.status == 431
-    assert response.headers["content-type"] == "text/html"  # gunicorn's page: the app never ran
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert json.loads(response.body) == {"detail": "Request Header Fields Too Large"}
+    assert "x-request-id" not in response.headers  # gunicorn answered: the app never ran
     assert token[:64].encode() not in response.body
     assert victim.table() == before
 
