@@ -38,12 +38,18 @@ class RawResponse:
 
 
 def exchange(
-    service: LiveService, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""
+    service: LiveService,
+    method: str,
+    path: str,
+    headers: list[tuple[str, str]],
+    body: bytes = b"",
+    *,
+    add_content_headers: bool = True,
 ) -> RawResponse:
     """One request, written byte for byte (repeated headers and all), on its own connection."""
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in headers]
-    if body:
+    if body and add_content_headers:
         lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
     with socket.create_connection(("127.0.0.1", service.port), timeout=10) as sock:
@@ -262,3 +268,43 @@ def test_raw_nul_byte_in_the_request_line_is_refused_by_gunicorn(live_service, v
 
     assert response.status == 400
     assert victim.table() == before
+
+
+# --- Chunked bodies: Django reads by Content-Length only -------------------------------
+
+CHUNKED_WRITES = {
+    "create": ("POST", "/api/tasks", b'{"title": "Pwned"}'),
+    "patch": ("PATCH", "/api/tasks/{id}", b'{"title": "Pwned"}'),
+    "put": ("PUT", "/api/tasks/{id}", b'{"title": "Pwned"}'),
+    "set-completed": ("PATCH", "/api/tasks/{id}/complete", b'{"completed": true}'),
+}
+
+
+def chunked(body: bytes) -> bytes:
+    return f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+
+
+@pytest.mark.parametrize("write", CHUNKED_WRITES.values(), ids=CHUNKED_WRITES.keys())
+def test_chunked_body_is_a_411_not_silently_read_as_empty(live_service, victim, write):
+    # Before the 411 a chunked PATCH answered 200 and changed nothing.
+    method, template, body = write
+    before = victim.table()
+    headers = [*bearer(victim.token), ("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")]
+
+    response = exchange(
+        live_service, method, template.format(id=victim.task_id), headers, chunked(body), add_content_headers=False
+    )
+
+    assert response.status == 411, response.body
+    assert "Content-Length" in response.json()["detail"]
+    assert victim.table() == before
+
+
+def test_chunked_body_without_a_token_is_still_a_401_first(live_service, victim):
+    headers = [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")]
+
+    response = exchange(
+        live_service, "POST", "/api/tasks", headers, chunked(b'{"title": "Pwned"}'), add_content_headers=False
+    )
+
+    assert assert_unauthorized_json(response) == NOT_PROVIDED

@@ -33,6 +33,12 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+class LengthRequired(exceptions.APIException):
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_detail = "Send the body with a Content-Length header; chunked request bodies are not accepted"
+    default_code = "length_required"
+
+
 def _first_message(messages: Any) -> str:
     while isinstance(messages, (list, dict)) and messages:
         messages = next(iter(messages.values())) if isinstance(messages, dict) else messages[0]

@@ -41,6 +41,7 @@ _ERRORS: dict[int, OpenApiResponse] = {
     400: OpenApiResponse(ErrorSerializer, description="Malformed JSON or a bad query parameter."),
     401: OpenApiResponse(ErrorSerializer, description="Missing, malformed, expired or invalid token."),
     404: OpenApiResponse(ErrorSerializer, description="No such task for this user."),
+    411: OpenApiResponse(ErrorSerializer, description="A chunked body: send it with a Content-Length header."),
     413: OpenApiResponse(ErrorSerializer, description="Body larger than API_MAX_BODY_BYTES."),
     415: OpenApiResponse(ErrorSerializer, description="Body is not application/json."),
     422: OpenApiResponse(ValidationErrorSerializer, description="The body failed validation."),

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
+from tasks.exceptions import LengthRequired
 from tasks.filters import TaskStatusFilter
 from tasks.models import Task
 from tasks.schema import error_responses
@@ -54,7 +55,7 @@ def parse_task_id(raw: str) -> int:
     create=extend_schema(
         operation_id="createTask",
         summary="Create a task",
-        responses={201: TaskSerializer, **error_responses(400, 401, 413, 415, 422, 429, 503)},
+        responses={201: TaskSerializer, **error_responses(400, 401, 411, 413, 415, 422, 429, 503)},
     ),
     retrieve=extend_schema(
         operation_id="getTask",
@@ -66,13 +67,13 @@ def parse_task_id(raw: str) -> int:
         operation_id="updateTask",
         summary="Update a task (partial: send any subset of fields)",
         parameters=[TASK_ID_PARAMETER],
-        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 429, 503)},
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
     ),
     partial_update=extend_schema(
         operation_id="patchTask",
         summary="Update a task (same as PUT)",
         parameters=[TASK_ID_PARAMETER],
-        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 429, 503)},
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
     ),
     destroy=extend_schema(
         operation_id="deleteTask",
@@ -90,6 +91,16 @@ class TaskViewSet(viewsets.ModelViewSet):
     # Any path segment reaches the view, so authentication runs before the id
     # is judged and every bad id gets the same JSON 404.
     lookup_value_regex = "[^/]+"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication and throttling come first
+        # Django reads a body by its Content-Length only: a chunked body would
+        # be read as empty, and a PATCH would answer 200 having changed nothing.
+        if (
+            request.method in ("POST", "PUT", "PATCH")
+            and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        ):
+            raise LengthRequired()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
@@ -140,7 +151,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         '`{"completed": true|false}` sets it (idempotent).',
         parameters=[TASK_ID_PARAMETER],
         request=TaskCompleteSerializer,
-        responses={200: TaskSerializer, **error_responses(400, 401, 404, 413, 415, 422, 429, 503)},
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
     )
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, pk: str) -> Response:

@@ -228,3 +228,21 @@ def test_hostile_status_filter_is_a_400_before_any_query(alice, django_assert_nu
         response = alice.get(f"/api/tasks?status={value}")
 
     assert_json_error(response, 400)
+
+
+@pytest.mark.parametrize("endpoint", BODY_ENDPOINTS.values(), ids=BODY_ENDPOINTS.keys())
+def test_chunked_body_is_a_411_before_any_query(alice, task, endpoint, django_assert_num_queries):
+    # Django reads a body by Content-Length only; a chunked one would look empty.
+    method, template = endpoint
+    before = database_state()
+
+    with django_assert_num_queries(0):
+        response = getattr(alice, method)(
+            template.format(id=task.id),
+            b'{"completed": true}',
+            content_type="application/json",
+            HTTP_TRANSFER_ENCODING="chunked",
+        )
+
+    assert "Content-Length" in assert_json_error(response, 411)["detail"]
+    assert database_state() == before
