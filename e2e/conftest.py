@@ -19,6 +19,23 @@ import pytest
 from e2e.browser.fixtures import browser, page, screenshot  # noqa: F401
 from e2e.live import LiveService, create_database, drop_database, mint, production_env
 
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def report_figure() -> Callable[[str], None]:
+    """Record a measured figure; the run lists them all at the end, so CI's log
+    carries the numbers the README quotes."""
+    return lambda text: _FIGURES.append(text.strip())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("measured figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
+
 E2E_PG_URL = os.environ.get("E2E_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 

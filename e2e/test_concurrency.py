@@ -120,7 +120,10 @@ def record(run: UserRun, operation: str, task_id: int | None, response: requests
 
 
 def test_fifty_users_in_parallel_lose_no_acknowledged_write_and_see_only_their_own_tasks(
-    live_service: LiveService, token_for: Callable[..., str], pg: psycopg.Connection[Any]
+    live_service: LiveService,
+    token_for: Callable[..., str],
+    pg: psycopg.Connection[Any],
+    report_figure: Callable[[str], None],
 ) -> None:
     prefix = f"load-{uuid.uuid4().hex[:8]}"
     runs = [UserRun(f"{prefix}-{n:02d}") for n in range(USERS)]
@@ -139,8 +142,8 @@ def test_fifty_users_in_parallel_lose_no_acknowledged_write_and_see_only_their_o
 
     statuses = sum((run.statuses for run in runs), Counter())
     operations = sum(statuses.values())
-    print(
-        f"\n{USERS} users x {OPERATIONS_PER_USER} operations (+1 final listing each): {operations} requests "
+    report_figure(
+        f"{USERS} users x {OPERATIONS_PER_USER} operations (+1 final listing each): {operations} requests "
         f"in {elapsed:.1f}s; by outcome: {dict(sorted(statuses.items()))}"
     )
     failures = [f"{run.user_id}: {failure}" for run in runs for failure in run.failures]
@@ -187,7 +190,10 @@ def create_task(service: LiveService, headers: dict[str, str]) -> dict[str, Any]
 
 
 def test_concurrent_flips_of_one_task_are_never_lost(
-    live_service: LiveService, token_for: Callable[..., str], pg: psycopg.Connection[Any]
+    live_service: LiveService,
+    token_for: Callable[..., str],
+    pg: psycopg.Connection[Any],
+    report_figure: Callable[[str], None],
 ) -> None:
     headers = {"Authorization": f"Bearer {token_for(f'flipper-{uuid.uuid4().hex[:8]}')}"}
     task = create_task(live_service, headers)
@@ -202,11 +208,14 @@ def test_concurrent_flips_of_one_task_are_never_lost(
     # row lock let them through, the answers alternate, starting from true.
     in_order = [body["completed"] for body in sorted(bodies, key=lambda body: body["updated_at"])]
     assert in_order == [True, False] * (flips // 2)
-    print(f"\n{flips} concurrent flips of one task: {in_order.count(True)} answered true, final state unchanged")
+    report_figure(f"{flips} concurrent flips of one task: {in_order.count(True)} answered true, final state unchanged")
 
 
 def test_concurrent_explicit_completions_are_idempotent(
-    live_service: LiveService, token_for: Callable[..., str], pg: psycopg.Connection[Any]
+    live_service: LiveService,
+    token_for: Callable[..., str],
+    pg: psycopg.Connection[Any],
+    report_figure: Callable[[str], None],
 ) -> None:
     headers = {"Authorization": f"Bearer {token_for(f'setter-{uuid.uuid4().hex[:8]}')}"}
     task = create_task(live_service, headers)
@@ -230,4 +239,4 @@ def test_concurrent_explicit_completions_are_idempotent(
         ).fetchone()
         assert completed is wanted
         assert updated_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") == bodies[0]["updated_at"]
-    print(f"\n{calls} concurrent completed=true, then {calls} completed=false: one change each")
+    report_figure(f"{calls} concurrent completed=true, then {calls} completed=false: one change each")

@@ -113,7 +113,11 @@ def create_task(service: LiveService, auth: dict[str, str]) -> int:
 
 
 def test_refused_database_answers_503_and_the_same_worker_serves_when_it_returns(
-    service: LiveService, proxy: TcpProxy, auth: dict[str, str], pg: psycopg.Connection[Any]
+    service: LiveService,
+    proxy: TcpProxy,
+    auth: dict[str, str],
+    pg: psycopg.Connection[Any],
+    report_figure: Callable[[str], None],
 ) -> None:
     task_id = create_task(service, auth)  # the worker now holds a persistent connection
     worker = service.worker_pids()
@@ -128,14 +132,18 @@ def test_refused_database_answers_503_and_the_same_worker_serves_when_it_returns
     proxy.restore()
     recovery = assert_serves_again(service, auth, task_id, pg)
     assert_same_worker(service, worker)
-    print(
-        f"\nrefused: {len(elapsed)} requests answered 503 in at most {max(elapsed):.3f}s; "
+    report_figure(
+        f"refused: {len(elapsed)} requests answered 503 in at most {max(elapsed):.3f}s; "
         f"first request after restore: {recovery:.3f}s"
     )
 
 
 def test_database_that_never_answers_gives_503_within_the_connect_timeout(
-    service: LiveService, proxy: TcpProxy, auth: dict[str, str], pg: psycopg.Connection[Any]
+    service: LiveService,
+    proxy: TcpProxy,
+    auth: dict[str, str],
+    pg: psycopg.Connection[Any],
+    report_figure: Callable[[str], None],
 ) -> None:
     task_id = create_task(service, auth)
     worker = service.worker_pids()
@@ -148,14 +156,18 @@ def test_database_that_never_answers_gives_503_within_the_connect_timeout(
     proxy.restore()
     recovery = assert_serves_again(service, auth, task_id, pg)
     assert_same_worker(service, worker)
-    print(
-        f"\nblackhole: {len(elapsed)} requests answered 503 in at most {max(elapsed):.3f}s "
+    report_figure(
+        f"blackhole: {len(elapsed)} requests answered 503 in at most {max(elapsed):.3f}s "
         f"(connect timeout {CONNECT_TIMEOUT}s); first request after restore: {recovery:.3f}s"
     )
 
 
 def test_repeated_outages_are_each_survived_by_the_same_worker(
-    service: LiveService, proxy: TcpProxy, auth: dict[str, str], pg: psycopg.Connection[Any]
+    service: LiveService,
+    proxy: TcpProxy,
+    auth: dict[str, str],
+    pg: psycopg.Connection[Any],
+    report_figure: Callable[[str], None],
 ) -> None:
     task_id = create_task(service, auth)
     worker = service.worker_pids()
@@ -167,7 +179,7 @@ def test_repeated_outages_are_each_survived_by_the_same_worker(
         proxy.restore()
         assert_serves_again(service, auth, task_id, pg)
     assert_same_worker(service, worker)
-    print(f"\n{outages} consecutive outages survived by worker {worker}")
+    report_figure(f"{outages} consecutive outages survived by worker {worker}")
 
 
 def test_service_started_while_the_database_is_down_serves_once_it_arrives(

@@ -128,6 +128,7 @@ def test_sigterm_during_a_stream_of_creates_finishes_in_flight_requests_and_lose
     token_for: Callable[..., str],
     pg: psycopg.Connection[Any],
     e2e_database: str,
+    report_figure: Callable[[str], None],
 ) -> None:
     service = start_service(name="sigterm")
     user_id = f"sigterm-{uuid.uuid4().hex[:8]}"
@@ -160,14 +161,17 @@ def test_sigterm_during_a_stream_of_creates_finishes_in_flight_requests_and_lose
     stored = assert_nothing_acknowledged_was_lost(stream, pg, user_id)
     assert pg.execute("SELECT completed FROM tasks_task WHERE id = %s", [held["id"]]).fetchone() == (True,)
     stream_stored = stored - {held["id"]}
-    print(
-        f"\nSIGTERM mid-stream: {len(stream.acknowledged)} creates acknowledged, all found; "
+    report_figure(
+        f"SIGTERM mid-stream: {len(stream.acknowledged)} creates acknowledged, all found; "
         f"{len(stream_stored)} stored; outcomes {dict(stream.outcomes)}; the in-flight toggle finished with 200"
     )
 
 
 def test_sigkill_of_a_worker_mid_stream_loses_nothing_and_the_master_replaces_it(
-    start_service: Callable[..., LiveService], token_for: Callable[..., str], pg: psycopg.Connection[Any]
+    start_service: Callable[..., LiveService],
+    token_for: Callable[..., str],
+    pg: psycopg.Connection[Any],
+    report_figure: Callable[[str], None],
 ) -> None:
     service = start_service(name="sigkill")
     user_id = f"sigkill-{uuid.uuid4().hex[:8]}"
@@ -188,8 +192,8 @@ def test_sigkill_of_a_worker_mid_stream_loses_nothing_and_the_master_replaces_it
     assert victim not in now
     assert workers - {victim} <= now  # the other worker served on, untouched
     stored = assert_nothing_acknowledged_was_lost(stream, pg, user_id)
-    print(
-        f"\nSIGKILL of worker {victim} mid-stream: {len(stream.acknowledged)} creates acknowledged, all found; "
+    report_figure(
+        f"SIGKILL of worker {victim} mid-stream: {len(stream.acknowledged)} creates acknowledged, all found; "
         f"{len(stored)} stored; outcomes {dict(stream.outcomes)}"
     )
 
