@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,11 @@ REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # The only record attributes the JSON formatter copies: Django attaches the
 # request object itself to some records, and its repr carries the query string.
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "user_id", "request_id")
+
+
+# The id of the request being served, for lines logged on its behalf elsewhere
+# (a traceback, a warning): they carry it too, so an operator can match them.
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
 
 def request_id_for(request: HttpRequest) -> str:
@@ -57,7 +63,11 @@ class RequestLoggingMiddleware:
         request_id = request_id_for(request)
         request.request_id = request_id
         started = time.perf_counter()
-        response = self.get_response(request)
+        context = current_request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(context)
         fields = {
             "method": request.method,
             "path": request.path,
@@ -71,6 +81,29 @@ class RequestLoggingMiddleware:
         # or an encoded newline, which must not forge a second log line.
         logger.info(" ".join(f"{name}={json.dumps(value)}" for name, value in fields.items()), extra=fields)
         return response
+
+
+def request_id_of(record: logging.LogRecord) -> str | None:
+    """The id of the request a record was logged for, if any: the one being
+    served, or the one Django attaches to its "Internal Server Error" record,
+    which it writes after the middleware has returned."""
+    request = record.__dict__.get("request")
+    return current_request_id.get() or getattr(request, "request_id", None)
+
+
+class PlainFormatter(logging.Formatter):
+    """`time LEVEL logger message`; a line logged while a request is served
+    ends with that request's id (the request's own line already holds it)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        request_id = request_id_of(record)
+        if request_id and "request_id" not in record.__dict__:
+            line += f" request_id={json.dumps(request_id)}"
+        return line
 
 
 class JsonFormatter(logging.Formatter):
@@ -89,6 +122,8 @@ class JsonFormatter(logging.Formatter):
             # The plain line's key=value text would repeat the fields.
             entry["message"] = f"{fields['method']} {fields['path']} {fields['status']}"
         entry.update(fields)
+        if "request_id" not in entry and (request_id := request_id_of(record)):
+            entry["request_id"] = request_id
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

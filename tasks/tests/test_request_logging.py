@@ -18,7 +18,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from tasks.views import TaskViewSet
-from todo_project.request_logging import JsonFormatter
+from todo_project.request_logging import JsonFormatter, PlainFormatter
 
 TASKS = "/api/tasks"
 REQUEST_LOGGER = "todo_project.request"
@@ -34,7 +34,7 @@ def log_output() -> Iterator[io.StringIO]:
     service can write it (LOG_FORMAT=plain and json), at every level."""
     stream = io.StringIO()
     plain = logging.StreamHandler(stream)
-    plain.setFormatter(logging.Formatter(settings.LOGGING["formatters"]["plain"]["format"]))
+    plain.setFormatter(PlainFormatter())
     as_json = logging.StreamHandler(stream)
     as_json.setFormatter(JsonFormatter())
     root = logging.getLogger()
@@ -211,6 +211,32 @@ def test_json_format_puts_a_traceback_inside_the_object() -> None:
 
     assert "\n" not in line
     assert "RuntimeError: boom" in json.loads(line)["exception"]
+
+
+@pytest.mark.django_db
+def test_a_traceback_carries_the_request_id_of_the_request_that_crashed(
+    alice: APIClient, log_output: io.StringIO
+) -> None:
+    with mock.patch.object(TaskViewSet, "list", side_effect=RuntimeError("database exploded")):
+        response = alice.get(TASKS, HTTP_X_REQUEST_ID="crash-7")
+
+    assert response.status_code == 500
+    written = log_output.getvalue()
+    # Ours with the traceback, and Django's "Internal Server Error" line.
+    plain_errors = [line for line in written.splitlines() if " ERROR " in line and not line.startswith("{")]
+    assert len(plain_errors) == 2
+    assert all(line.endswith(' request_id="crash-7"') for line in plain_errors)
+    json_errors = [json.loads(line) for line in written.splitlines() if line.startswith("{") and '"ERROR"' in line]
+    assert len(json_errors) == 2
+    assert [entry.get("request_id") for entry in json_errors] == ["crash-7", "crash-7"]
+
+
+def test_a_line_logged_outside_any_request_has_no_request_id(log_output: io.StringIO) -> None:
+    logging.getLogger("todo_project").warning("starting up")
+
+    plain, as_json = log_output.getvalue().splitlines()
+    assert plain.endswith("todo_project starting up")
+    assert "request_id" not in json.loads(as_json)
 
 
 # --- Nothing secret reaches the logs -----------------------------------------------------------
