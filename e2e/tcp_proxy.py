@@ -47,10 +47,7 @@ class TcpProxy:
         return self
 
     def stop(self) -> None:
-        with self._lock:
-            self.mode = Mode.CUT
-            self._close_listener()
-            self._close_all()
+        self.cut()
 
     def cut(self) -> None:
         """Close every live connection and refuse new ones (connection refused)."""
