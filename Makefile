@@ -8,11 +8,13 @@ PORT ?= 8000
 # PostgreSQL used by `make test`; pytest-django creates and drops a throwaway
 # test_<name> database next to it.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# PostgreSQL that `make bench` creates its throwaway databases next to.
+BENCH_PG_URL ?= $(PG_TEST_URL)
 # The pinned Better Auth that the interop tests run (Node.js + npm).
 INTEROP := interop/better-auth
 
 .DEFAULT_GOAL := help
-.PHONY: help venv interop run test test-sqlite test-postgres test-e2e lint format check-migrations schema clean
+.PHONY: help venv interop run test test-sqlite test-postgres test-e2e bench lint format check-migrations schema clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -59,6 +61,10 @@ test-postgres: venv ## Run the suite on PostgreSQL (PG_TEST_URL)
 test-e2e: venv interop ## End-to-end tests: gunicorn in production mode on a throwaway PostgreSQL database
 	@echo "== end-to-end tests (gunicorn + PostgreSQL at $(PG_TEST_URL))"
 	E2E_PG_URL=$(PG_TEST_URL) $(PY) -m pytest e2e
+
+bench: venv ## Benchmark the service under wrk on PostgreSQL against a bare-WSGI baseline (a few minutes)
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	BENCH_PG_URL=$(BENCH_PG_URL) $(PY) -m bench.run
 
 lint: venv ## ruff: lint and formatting
 	$(VENV)/bin/ruff check .

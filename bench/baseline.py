@@ -1,0 +1,123 @@
+"""The bare-WSGI ceiling: no framework, the same SQL, the same JSON.
+
+Not part of the product. `bench/run.py` serves it with gunicorn (2 sync
+workers) next to the real service, and reports every endpoint of the service as
+a fraction of this app's throughput: what Python, psycopg 3 and PyJWT can do
+here with nothing in between.
+
+It does the work the contract requires and nothing more: verify the HS256
+token (signature, `exp`, a `sub`), run one SQL statement, answer JSON.
+Configured by BASELINE_DATABASE_URL and BASELINE_SECRET.
+"""
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import jwt
+import psycopg
+
+DATABASE_URL = os.environ["BASELINE_DATABASE_URL"]
+SECRET = os.environ["BASELINE_SECRET"]
+COLUMNS = "id, user_id, title, description, completed, created_at, updated_at"
+TASK_PATH = re.compile(r"/api/tasks/([0-9]+)(/complete)?/?")
+
+_connection: psycopg.Connection | None = None
+
+
+def db() -> psycopg.Connection:
+    """One connection per worker, opened on first use and kept."""
+    global _connection
+    if _connection is None or _connection.closed:
+        _connection = psycopg.connect(DATABASE_URL, autocommit=True)
+    return _connection
+
+
+def as_json(row: tuple) -> dict[str, Any]:
+    return {
+        "id": row[0],
+        "user_id": row[1],
+        "title": row[2],
+        "description": row[3],
+        "completed": row[4],
+        "created_at": row[5].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "updated_at": row[6].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
+
+
+def user_of(environ: dict[str, Any]) -> str | None:
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    try:
+        claims = jwt.decode(token.strip(), SECRET, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError:
+        return None
+    return claims["sub"]
+
+
+def respond(start_response: Callable, status: str, payload: Any) -> Iterable[bytes]:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    path = environ["PATH_INFO"]
+    method = environ["REQUEST_METHOD"]
+    if path == "/health":
+        db().execute("SELECT 1")
+        return respond(start_response, "200 OK", {"status": "ok", "database": "ok"})
+    user = user_of(environ)
+    if user is None:
+        return respond(start_response, "401 Unauthorized", {"detail": "Invalid token"})
+    if path.rstrip("/") == "/api/tasks":
+        if method == "GET":
+            rows = db().execute(
+                f"SELECT {COLUMNS} FROM tasks_task WHERE user_id = %s ORDER BY created_at DESC, id DESC", [user]
+            )
+            items = [as_json(row) for row in rows]
+            return respond(start_response, "200 OK", {"items": items, "count": len(items)})
+        if method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            data = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            title = data.get("title")
+            if not isinstance(title, str) or not 0 < len(title.strip()) <= 200:
+                return respond(start_response, "422 Unprocessable Entity", {"detail": "Invalid title"})
+            row = (
+                db()
+                .execute(
+                    "INSERT INTO tasks_task (user_id, title, description, completed, created_at, updated_at) "
+                    f"VALUES (%s, %s, %s, false, now(), now()) RETURNING {COLUMNS}",
+                    [user, title.strip(), data.get("description")],
+                )
+                .fetchone()
+            )
+            return respond(start_response, "201 Created", as_json(row))
+    elif match := TASK_PATH.fullmatch(path):
+        task_id = int(match[1])
+        if match[2] and method == "PATCH":
+            row = (
+                db()
+                .execute(
+                    "UPDATE tasks_task SET completed = NOT completed, updated_at = now() "
+                    f"WHERE id = %s AND user_id = %s RETURNING {COLUMNS}",
+                    [task_id, user],
+                )
+                .fetchone()
+            )
+        elif not match[2] and method == "GET":
+            row = (
+                db()
+                .execute(f"SELECT {COLUMNS} FROM tasks_task WHERE id = %s AND user_id = %s", [task_id, user])
+                .fetchone()
+            )
+        else:
+            return respond(start_response, "405 Method Not Allowed", {"detail": "Method not allowed"})
+        if row is None:
+            return respond(start_response, "404 Not Found", {"detail": "Task not found"})
+        return respond(start_response, "200 OK", as_json(row))
+    return respond(start_response, "404 Not Found", {"detail": "Not found"})
