@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class TasksConfig(AppConfig):
@@ -8,3 +9,6 @@ class TasksConfig(AppConfig):
     def ready(self) -> None:
         # Registers the OpenAPI description of the JWT authentication class.
         from tasks import schema  # noqa: F401
+        from todo_project.postgres import use_fast_timestamptz_loader
+
+        connection_created.connect(use_fast_timestamptz_loader, dispatch_uid="fast-timestamptz-loader")

@@ -1,5 +1,7 @@
+from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
@@ -25,6 +27,12 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+def format_datetime(value: datetime) -> str:
+    """What DRF's DateTimeField writes for an aware datetime, with USE_TZ on
+    and UTC as the current time zone."""
+    return value.astimezone(UTC).strftime(settings.REST_FRAMEWORK["DATETIME_FORMAT"])
+
+
 class TaskSerializer(serializers.ModelSerializer):
     title = StrictCharField(max_length=TITLE_MAX_LENGTH)
     description = StrictCharField(
@@ -36,6 +44,20 @@ class TaskSerializer(serializers.ModelSerializer):
         model = Task
         fields = ["id", "user_id", "title", "description", "completed", "created_at", "updated_at"]
         read_only_fields = ["id", "user_id", "created_at", "updated_at"]
+
+    def to_representation(self, instance: Task) -> dict[str, Any]:
+        # The same dict DRF builds field by field (a test pins the equality),
+        # built directly: DRF's walk through its fields was most of the time a
+        # task list took, and building the fields costs ~0.3 ms a request.
+        return {
+            "id": instance.id,
+            "user_id": instance.user_id,
+            "title": instance.title,
+            "description": instance.description,
+            "completed": instance.completed,
+            "created_at": format_datetime(instance.created_at),
+            "updated_at": format_datetime(instance.updated_at),
+        }
 
     def update(self, instance: Task, validated_data: dict[str, Any]) -> Task:
         # Write only the fields the request named, so two concurrent partial
