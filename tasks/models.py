@@ -1,4 +1,4 @@
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
@@ -6,6 +6,37 @@ from django.utils import timezone
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 2000
 USER_ID_MAX_LENGTH = 255
+
+
+class TaskManager(models.Manager["Task"]):
+    def set_completed(self, *, pk: int, user_id: str, completed: bool | None) -> "Task | None":
+        """Flip `completed` (None) or set it, in one statement, and return the
+        task as it now is; None when the user has no such task.
+
+        One `UPDATE … RETURNING` (the ORM's update() returns a count, not the
+        row): the row lock it takes makes concurrent flips queue, and each
+        flips the state the previous one left. Setting the state a task
+        already has writes nothing (`updated_at` stays); a second query then
+        tells that task from a missing one."""
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in self.model._meta.concrete_fields)
+        now = timezone.now()
+        if completed is None:
+            change, params = "NOT completed", [now, pk, user_id]
+            condition = ""
+        else:
+            change, params = "%s", [completed, now, pk, user_id, completed]
+            condition = " AND completed <> %s"
+        # Names come from the model's metadata; every value is a parameter.
+        sql = (
+            f"UPDATE {table} SET completed = {change}, updated_at = %s"  # noqa: S608
+            f" WHERE id = %s AND user_id = %s{condition} RETURNING {columns}"
+        )
+        for task in self.raw(sql, params):
+            return task
+        if completed is None:
+            return None
+        return self.filter(pk=pk, user_id=user_id).order_by().first()
 
 
 class Task(models.Model):
@@ -19,6 +50,8 @@ class Task(models.Model):
     completed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TaskManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
