@@ -80,12 +80,13 @@ class JWKSTokenBackend(TokenBackend):
     """simplejwt's decoding with the verifying key taken from the JWKS by `kid`;
     verify only, never sign."""
 
-    def __init__(self, algorithm: str, keys: JWKSCache, *, audience: str, issuer: str, leeway: int) -> None:
+    def __init__(self, algorithm: str, keys: JWKSCache, *, kid: Any, audience: str, issuer: str, leeway: int) -> None:
         super().__init__(algorithm, audience=audience, issuer=issuer, leeway=leeway)
         self.keys = keys
+        self.kid = kid  # from the token's header, which backend_for has already read
 
     def get_verifying_key(self, token: bytes | str) -> Any:
-        kid = jwt.get_unverified_header(token).get("kid")
+        kid = self.kid
         if not isinstance(kid, str):
             raise UnknownSigningKey("the token names no key id")
         try:
@@ -98,7 +99,7 @@ class JWKSTokenBackend(TokenBackend):
         raise NotImplementedError("Better Auth signs JWKS tokens; this service only verifies them")
 
 
-def jwks_token_backend(algorithm: str) -> JWKSTokenBackend:
+def jwks_token_backend(algorithm: str, kid: Any) -> JWKSTokenBackend:
     keys = jwks_cache(
         settings.BETTER_AUTH_JWKS_URL,
         settings.BETTER_AUTH_JWKS_CACHE_SECONDS,
@@ -108,6 +109,7 @@ def jwks_token_backend(algorithm: str) -> JWKSTokenBackend:
     return JWKSTokenBackend(
         algorithm,
         keys,
+        kid=kid,
         audience=settings.BETTER_AUTH_JWT_AUDIENCE,
         issuer=settings.BETTER_AUTH_JWT_ISSUER,
         leeway=settings.JWT_LEEWAY_SECONDS,
@@ -117,13 +119,16 @@ def jwks_token_backend(algorithm: str) -> JWKSTokenBackend:
 def backend_for(raw_token: bytes | str) -> TokenBackend:
     """The backend the token's header asks for, if that mode is enabled;
     otherwise the HS256 one, which refuses any other algorithm."""
+    if not settings.BETTER_AUTH_URL:
+        return token_backend()  # HS256 only: no header to read before PyJWT's own
     try:
-        algorithm = jwt.get_unverified_header(raw_token).get("alg")
+        header = jwt.get_unverified_header(raw_token)
     except jwt.PyJWTError:
         return token_backend()  # reports the malformed token
+    algorithm = header.get("alg")
     # `alg` is attacker-controlled JSON: it may be a list or an object.
-    if isinstance(algorithm, str) and algorithm in ASYMMETRIC_ALGORITHMS and settings.BETTER_AUTH_URL:
-        return jwks_token_backend(algorithm)
+    if isinstance(algorithm, str) and algorithm in ASYMMETRIC_ALGORITHMS:
+        return jwks_token_backend(algorithm, header.get("kid"))
     return token_backend()
 
 

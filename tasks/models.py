@@ -8,35 +8,34 @@ DESCRIPTION_MAX_LENGTH = 2000
 USER_ID_MAX_LENGTH = 255
 
 
-class TaskManager(models.Manager["Task"]):
-    def set_completed(self, *, pk: int, user_id: str, completed: bool | None) -> "Task | None":
-        """Flip `completed` (None) or set it, in one statement, and return the
-        task as it now is; None when the user has no such task.
+class TaskQuerySet(models.QuerySet["Task"]):
+    def set_completed(self, pk: int, completed: bool | None) -> "Task | None":
+        """Flip `completed` (None) or set it on the task `pk` of this queryset,
+        in one statement, and return the task as it now is; None when this
+        queryset holds no such task.
 
         One `UPDATE … RETURNING` (the ORM's update() returns a count, not the
-        row): the row lock it takes makes concurrent flips queue, and each
-        flips the state the previous one left. Setting the state a task
-        already has writes nothing (`updated_at` stays); a second query then
-        tells that task from a missing one."""
+        row), scoped by this queryset's own filters: the row lock it takes
+        makes concurrent flips queue, and each flips the state the previous
+        one left. Setting the state a task already has writes nothing
+        (`updated_at` stays); a second query then tells it from a missing task."""
+        scope = self.filter(pk=pk).order_by()
+        scope_sql, scope_params = scope.values("pk").query.sql_with_params()
         table = connection.ops.quote_name(self.model._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(field.column) for field in self.model._meta.concrete_fields)
-        now = timezone.now()
         if completed is None:
-            change, params = "NOT completed", [now, pk, user_id]
-            condition = ""
+            change, change_params, condition, condition_params = "NOT completed", [], "", []
         else:
-            change, params = "%s", [completed, now, pk, user_id, completed]
-            condition = " AND completed <> %s"
+            change, change_params, condition, condition_params = "%s", [completed], " AND completed <> %s", [completed]
         # Names come from the model's metadata; every value is a parameter.
         sql = (
             f"UPDATE {table} SET completed = {change}, updated_at = %s"  # noqa: S608
-            f" WHERE id = %s AND user_id = %s{condition} RETURNING {columns}"
+            f" WHERE id IN ({scope_sql}){condition} RETURNING {columns}"
         )
+        params = [*change_params, timezone.now(), *scope_params, *condition_params]
         for task in self.raw(sql, params):
             return task
-        if completed is None:
-            return None
-        return self.filter(pk=pk, user_id=user_id).order_by().first()
+        return None if completed is None else scope.first()
 
 
 class Task(models.Model):
@@ -51,7 +50,7 @@ class Task(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = TaskManager()
+    objects = TaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

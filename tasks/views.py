@@ -158,9 +158,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         task_id = parse_task_id(pk)
         body = TaskCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        task = Task.objects.set_completed(
-            pk=task_id, user_id=self.request.user.id, completed=body.validated_data.get("completed")
-        )
+        task = self.get_queryset().set_completed(task_id, body.validated_data.get("completed"))
         if task is None:
             raise task_not_found()
         return Response(TaskSerializer(task).data)
