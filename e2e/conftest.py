@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import pytest
+
+from e2e.balancer import Balancer, find_nginx
 
 # Fixtures for the e2e/test_browser_*.py files.
 from e2e.browser.fixtures import browser, page, screenshot  # noqa: F401
@@ -116,12 +119,14 @@ class RedisCache:
     def stored_keys(self) -> list[bytes]:
         return list(self.client.scan_iter(match=f"{self.prefix}:*"))
 
+    def env_with_own_prefix(self, suffix: str) -> dict[str, str]:
+        """Overrides for a service that uses the same Redis but keeps its own
+        keys (deleted afterwards too)."""
+        return {**self.env, "CACHE_KEY_PREFIX": f"{self.prefix}-{suffix}"}
 
-@pytest.fixture
-def redis_cache() -> Iterator[RedisCache]:
-    """The local Redis under a key prefix of its own (concurrent runs share
-    the server): `.env` points a service at it; the keys the service wrote are
-    deleted afterwards."""
+
+@contextmanager
+def redis_under_own_prefix() -> Iterator[RedisCache]:
     import redis
 
     client = redis.Redis.from_url(E2E_REDIS_URL, socket_connect_timeout=3)
@@ -133,7 +138,77 @@ def redis_cache() -> Iterator[RedisCache]:
         pytest.skip(f"Redis not reachable at {E2E_REDIS_URL}")
     prefix = f"todo-e2e-{secrets.token_hex(6)}"
     cache = RedisCache({"REDIS_URL": E2E_REDIS_URL, "CACHE_KEY_PREFIX": prefix}, prefix, client)
-    yield cache
-    for key in cache.stored_keys():
-        client.delete(key)
-    client.close()
+    try:
+        yield cache
+    finally:
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
+        client.close()
+
+
+@pytest.fixture
+def redis_cache() -> Iterator[RedisCache]:
+    """The local Redis under a key prefix of its own (concurrent runs share
+    the server): `.env` points a service at it; the keys the service wrote are
+    deleted afterwards."""
+    with redis_under_own_prefix() as cache:
+        yield cache
+
+
+@pytest.fixture(scope="session")
+def session_redis_cache() -> Iterator[RedisCache]:
+    """As redis_cache, one prefix for the whole session."""
+    with redis_under_own_prefix() as cache:
+        yield cache
+
+
+# --- nginx in front of two instances (e2e/balancer.py) ----------------------------
+
+
+@pytest.fixture(scope="session")
+def nginx_binary() -> str:
+    nginx = find_nginx()
+    if nginx is None:
+        if os.environ.get("CI"):
+            pytest.fail("nginx is required under CI for the scale-out tests: apt-get install nginx (or set E2E_NGINX)")
+        pytest.skip("nginx not found (apt-get install nginx, or set E2E_NGINX)")
+    return nginx
+
+
+@contextmanager
+def running_balancer(nginx: str, envs: tuple[dict[str, str], dict[str, str]], *, name: str) -> Iterator[Balancer]:
+    instances = [LiveService(env, name=f"{name}-{letter}") for env, letter in zip(envs, "ab", strict=True)]
+    balancer = Balancer(nginx, instances, name=name)
+    try:
+        yield balancer.start()
+    finally:
+        balancer.stop()
+
+
+@pytest.fixture(scope="session")
+def balanced_service(
+    nginx_binary: str, e2e_database: str, better_auth_secret: str, session_redis_cache: RedisCache
+) -> Iterator[Balancer]:
+    """nginx with the shipped configuration in front of two gunicorn
+    instances (2 workers each, DEBUG off, throttling off) sharing the e2e
+    database and Redis."""
+    env = production_env(e2e_database, better_auth_secret, **session_redis_cache.env)
+    with running_balancer(nginx_binary, (env, env), name="balanced") as balancer:
+        yield balancer
+
+
+@pytest.fixture
+def start_balanced(nginx_binary: str, e2e_database: str, better_auth_secret: str) -> Iterator[Callable[..., Balancer]]:
+    """start_balanced(NAME=value, ...) -> a started balancer whose two
+    instances have those overrides; `b_overrides` apply to the second one
+    only. Stopped at the end of the test."""
+    with ExitStack() as stack:
+
+        def _start(
+            *, name: str = "balanced-custom", b_overrides: dict[str, str] | None = None, **overrides: str
+        ) -> Balancer:
+            env_a = production_env(e2e_database, better_auth_secret, **overrides)
+            env_b = {**env_a, **(b_overrides or {})}
+            return stack.enter_context(running_balancer(nginx_binary, (env_a, env_b), name=name))
+
+        yield _start

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 import psycopg
@@ -27,6 +27,14 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "e2e" / "artifacts"
+
+
+class Endpoint(Protocol):
+    """Where tests send HTTP: one gunicorn, or nginx in front of several."""
+
+    base_url: str
+
+    def url(self, path: str) -> str: ...
 
 
 def free_port() -> int:

@@ -1,122 +1,26 @@
 """Many people at once, through gunicorn on PostgreSQL.
 
-Each simulated user runs their own operations in order (as one browser tab
-would), while all users run in parallel; the test knows what every
-acknowledged write should have left, and checks it in the database. Figures
-are printed (run with -s), never asserted on: speed is not what is tested.
+The workloads and their checks live in e2e/concurrency.py, shared with
+e2e/test_scale_out.py, which runs them through nginx in front of two
+instances. Figures are reported, never asserted on: speed is not what is tested.
 """
 
 from __future__ import annotations
 
-import random
-import threading
-import time
-import uuid
-from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-import requests
 
+from e2e.concurrency import (
+    EXPLICIT_COMPLETIONS,
+    FLIPS,
+    assert_concurrent_explicit_completions_change_the_task_once,
+    assert_concurrent_flips_alternate_and_cancel_out,
+    assert_every_acknowledged_write_kept_and_listings_private,
+    run_parallel_users,
+)
 from e2e.live import LiveService
-
-USERS = 50
-OPERATIONS_PER_USER = 20
-# Generous: the run takes seconds; the limit only stops a hung run.
-TIME_LIMIT = 180
-REQUEST_TIMEOUT = 60
-EXPECTED_STATUS = {"create": 201, "update": 200, "toggle": 200, "delete": 204, "list": 200}
-
-
-@dataclass
-class UserRun:
-    user_id: str
-    # What the acknowledged writes left: id -> (title, completed).
-    expected: dict[int, tuple[str, bool]] = field(default_factory=dict)
-    # Tasks whose last write was not acknowledged: their state is unknown.
-    uncertain: set[int] = field(default_factory=set)
-    listings: list[set[int]] = field(default_factory=list)
-    wrong_listings: list[str] = field(default_factory=list)
-    statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
-    failures: list[str] = field(default_factory=list)
-
-
-def pick_operation(rng: random.Random, run: UserRun) -> str:
-    if not run.expected:
-        return "create"
-    return rng.choices(["create", "update", "toggle", "delete", "list"], weights=[30, 20, 25, 10, 15])[0]
-
-
-def run_user(service: LiveService, token: str, run: UserRun, seed: int, deadline: float) -> UserRun:
-    rng = random.Random(seed)  # noqa: S311 (a reproducible mix of operations, not a secret)
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    for number in range(OPERATIONS_PER_USER + 1):
-        if time.monotonic() > deadline:
-            run.failures.append("time limit reached")
-            break
-        # The last operation is always a listing: every user checks what they see.
-        operation = "list" if number == OPERATIONS_PER_USER else pick_operation(rng, run)
-        task_id = rng.choice(sorted(run.expected)) if operation in ("update", "toggle", "delete") else None
-        try:
-            response = perform(session, service, operation, task_id, run, number)
-        except requests.RequestException as exc:
-            run.failures.append(f"{operation}: {type(exc).__name__}")
-            if task_id is not None:
-                run.uncertain.add(task_id)
-            continue
-        run.statuses[(operation, response.status_code)] += 1
-        if response.status_code != EXPECTED_STATUS[operation]:
-            run.failures.append(f"{operation} {task_id}: {response.status_code} {response.text[:200]}")
-            if task_id is not None:
-                run.uncertain.add(task_id)
-            continue
-        record(run, operation, task_id, response)
-    session.close()
-    return run
-
-
-def perform(
-    session: requests.Session, service: LiveService, operation: str, task_id: int | None, run: UserRun, number: int
-) -> requests.Response:
-    tasks, one = service.url("/api/tasks"), service.url(f"/api/tasks/{task_id}")
-    if operation == "create":
-        return session.post(tasks, json={"title": f"{run.user_id} #{number}"}, timeout=REQUEST_TIMEOUT)
-    if operation == "update":
-        return session.patch(one, json={"title": f"{run.user_id} #{number} renamed"}, timeout=REQUEST_TIMEOUT)
-    if operation == "toggle":
-        return session.patch(f"{one}/complete", timeout=REQUEST_TIMEOUT)
-    if operation == "delete":
-        return session.delete(one, timeout=REQUEST_TIMEOUT)
-    return session.get(tasks, timeout=REQUEST_TIMEOUT)
-
-
-def record(run: UserRun, operation: str, task_id: int | None, response: requests.Response) -> None:
-    if operation == "delete":
-        del run.expected[task_id]
-        return
-    body = response.json()
-    if operation == "list":
-        items = body["items"]
-        seen = {item["id"] for item in items}
-        run.listings.append(seen)
-        strangers = {item["user_id"] for item in items} - {run.user_id}
-        # Sequential per user: the listing is exactly what this user's
-        # acknowledged writes left (tasks in doubt may or may not be there).
-        certain = set(run.expected) - run.uncertain
-        if strangers or not certain <= seen or not seen - certain <= run.uncertain:
-            run.wrong_listings.append(f"saw {sorted(seen)} with owners {strangers or '-'}, expected {sorted(certain)}")
-        return
-    assert body["user_id"] == run.user_id
-    if operation == "toggle":
-        previous = run.expected[task_id][1]
-        if body["completed"] == previous and task_id not in run.uncertain:
-            run.failures.append(f"toggle {task_id} answered {body['completed']}, was {previous}")
-    run.expected[body["id"]] = (body["title"], body["completed"])
-    run.uncertain.discard(body["id"])
 
 
 def test_fifty_users_in_parallel_lose_no_acknowledged_write_and_see_only_their_own_tasks(
@@ -125,68 +29,9 @@ def test_fifty_users_in_parallel_lose_no_acknowledged_write_and_see_only_their_o
     pg: psycopg.Connection[Any],
     report_figure: Callable[[str], None],
 ) -> None:
-    prefix = f"load-{uuid.uuid4().hex[:8]}"
-    runs = [UserRun(f"{prefix}-{n:02d}") for n in range(USERS)]
-    started = time.monotonic()
-    deadline = started + TIME_LIMIT
-    with ThreadPoolExecutor(max_workers=USERS) as pool:
-        futures = [
-            pool.submit(run_user, live_service, token_for(run.user_id), run, seed, deadline)
-            for seed, run in enumerate(runs)
-        ]
-        done, not_done = wait(futures, timeout=TIME_LIMIT + REQUEST_TIMEOUT)
-    elapsed = time.monotonic() - started
-    assert not not_done, "some users never finished"
-    for future in done:
-        future.result()  # re-raise anything a user thread raised
-
-    statuses = sum((run.statuses for run in runs), Counter())
-    operations = sum(statuses.values())
-    report_figure(
-        f"{USERS} users x {OPERATIONS_PER_USER} operations (+1 final listing each): {operations} requests "
-        f"in {elapsed:.1f}s; by outcome: {dict(sorted(statuses.items()))}"
-    )
-    failures = [f"{run.user_id}: {failure}" for run in runs for failure in run.failures]
-    assert not failures, failures[:10]
-    assert not any(code >= 500 for _, code in statuses)
-    assert operations == USERS * (OPERATIONS_PER_USER + 1)
-    wrong = [f"{run.user_id}: {listing}" for run in runs for listing in run.wrong_listings]
-    assert not wrong, wrong[:5]
-
-    rows = pg.execute(
-        "SELECT user_id, id, title, completed FROM tasks_task WHERE user_id LIKE %s", [f"{prefix}-%"]
-    ).fetchall()
-    stored: dict[str, dict[int, tuple[str, bool]]] = {run.user_id: {} for run in runs}
-    for user_id, task_id, title, completed in rows:
-        stored[user_id][task_id] = (title, completed)
-    for run in runs:
-        assert stored[run.user_id] == run.expected, run.user_id
-    # Ids are unique, so no id any user listed belongs to someone else.
-    owner = {task_id: user_id for user_id, tasks in stored.items() for task_id in tasks}
-    for run in runs:
-        for listing in run.listings:
-            assert all(owner.get(task_id, run.user_id) == run.user_id for task_id in listing)
-
-
-def concurrently(calls: int, threads: int, send: Callable[[requests.Session], requests.Response]) -> list[Any]:
-    """`calls` requests spread over `threads` threads, one Session per thread."""
-    local = threading.local()
-
-    def one_call(_: int) -> requests.Response:
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-        return send(local.session)
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        responses = list(pool.map(one_call, range(calls), timeout=TIME_LIMIT))
-    assert [response.status_code for response in responses] == [200] * calls, [r.text for r in responses][:3]
-    return [response.json() for response in responses]
-
-
-def create_task(service: LiveService, headers: dict[str, str]) -> dict[str, Any]:
-    response = requests.post(service.url("/api/tasks"), json={"title": "Shared"}, headers=headers, timeout=30)
-    assert response.status_code == 201, response.text
-    return response.json()
+    load = run_parallel_users(live_service, token_for)
+    report_figure(load.summary())
+    assert_every_acknowledged_write_kept_and_listings_private(load, pg)
 
 
 def test_concurrent_flips_of_one_task_are_never_lost(
@@ -195,20 +40,8 @@ def test_concurrent_flips_of_one_task_are_never_lost(
     pg: psycopg.Connection[Any],
     report_figure: Callable[[str], None],
 ) -> None:
-    headers = {"Authorization": f"Bearer {token_for(f'flipper-{uuid.uuid4().hex[:8]}')}"}
-    task = create_task(live_service, headers)
-    flips = 40
-    url = live_service.url(f"/api/tasks/{task['id']}/complete")
-
-    bodies = concurrently(flips, 20, lambda session: session.patch(url, headers=headers, timeout=REQUEST_TIMEOUT))
-
-    # An even number of flips leaves the task as it was...
-    assert pg.execute("SELECT completed FROM tasks_task WHERE id = %s", [task["id"]]).fetchone() == (False,)
-    # ...and each answer is the state its own flip produced: in the order the
-    # row lock let them through, the answers alternate, starting from true.
-    in_order = [body["completed"] for body in sorted(bodies, key=lambda body: body["updated_at"])]
-    assert in_order == [True, False] * (flips // 2)
-    report_figure(f"{flips} concurrent flips of one task: {in_order.count(True)} answered true, final state unchanged")
+    in_order = assert_concurrent_flips_alternate_and_cancel_out(live_service, token_for, pg)
+    report_figure(f"{FLIPS} concurrent flips of one task: {in_order.count(True)} answered true, final state unchanged")
 
 
 def test_concurrent_explicit_completions_are_idempotent(
@@ -217,26 +50,8 @@ def test_concurrent_explicit_completions_are_idempotent(
     pg: psycopg.Connection[Any],
     report_figure: Callable[[str], None],
 ) -> None:
-    headers = {"Authorization": f"Bearer {token_for(f'setter-{uuid.uuid4().hex[:8]}')}"}
-    task = create_task(live_service, headers)
-    url = live_service.url(f"/api/tasks/{task['id']}/complete")
-    calls = 30
-
-    for wanted in (True, False):
-        bodies = concurrently(
-            calls,
-            15,
-            lambda session, wanted=wanted: session.patch(
-                url, json={"completed": wanted}, headers=headers, timeout=REQUEST_TIMEOUT
-            ),
-        )
-        assert {body["completed"] for body in bodies} == {wanted}
-        # Only the first call to get the row changed it; every other call found
-        # it already set and wrote nothing, so all answers show one update.
-        assert len({body["updated_at"] for body in bodies}) == 1
-        completed, updated_at = pg.execute(
-            "SELECT completed, updated_at FROM tasks_task WHERE id = %s", [task["id"]]
-        ).fetchone()
-        assert completed is wanted
-        assert updated_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") == bodies[0]["updated_at"]
-    report_figure(f"{calls} concurrent completed=true, then {calls} completed=false: one change each")
+    assert_concurrent_explicit_completions_change_the_task_once(live_service, token_for, pg)
+    report_figure(
+        f"{EXPLICIT_COMPLETIONS} concurrent completed=true, then {EXPLICIT_COMPLETIONS} completed=false: "
+        "one change each"
+    )
