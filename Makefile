@@ -8,11 +8,19 @@ PORT ?= 8000
 # PostgreSQL used by `make test`; pytest-django creates and drops a throwaway
 # test_<name> database next to it.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# `make test-pgbouncer`: the suites again, through a loopback PgBouncer in
+# transaction pooling mode (deploy/pgbouncer/) in front of that PostgreSQL. Its
+# own database name, so pytest-django's test_pgb_todo never collides with the
+# test_postgres of `make test-postgres`.
+PGBOUNCER_PORT ?= 6432
+PGBOUNCER_URL ?= postgres://postgres@127.0.0.1:$(PGBOUNCER_PORT)/pgb_todo
+PGBOUNCER_ADMIN_URL ?= postgres://postgres@127.0.0.1:$(PGBOUNCER_PORT)/postgres
+PGBOUNCER_LOG = $${PGBOUNCER_RUN_DIR:-/tmp/todo-pgbouncer-$(PGBOUNCER_PORT)}/pgbouncer.log
 # The pinned Better Auth that the interop tests run (Node.js + npm).
 INTEROP := interop/better-auth
 
 .DEFAULT_GOAL := help
-.PHONY: help venv interop run test test-sqlite test-postgres test-e2e lint format check-migrations schema clean
+.PHONY: help venv interop run test test-sqlite test-postgres test-e2e test-pgbouncer pgbouncer-up pgbouncer-down lint format check-migrations schema clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -59,6 +67,41 @@ test-postgres: venv ## Run the suite on PostgreSQL (PG_TEST_URL)
 test-e2e: venv interop ## End-to-end tests: gunicorn in production mode on a throwaway PostgreSQL database
 	@echo "== end-to-end tests (gunicorn + PostgreSQL at $(PG_TEST_URL))"
 	E2E_PG_URL=$(PG_TEST_URL) $(PY) -m pytest e2e
+
+# pytest-django would drop its test database at the end through PgBouncer,
+# which still holds server connections to it, so PostgreSQL refuses. Instead
+# --reuse-db keeps pytest-django from dropping it, --create-db still makes it
+# afresh, and the database is dropped on PostgreSQL directly (WITH (FORCE)),
+# before the run (a leftover) and after it, once PgBouncer is stopped.
+DROP_PGBOUNCER_TEST_DB = $(PY) -c "import psycopg, sys; psycopg.connect(sys.argv[1], autocommit=True).execute('DROP DATABASE IF EXISTS test_pgb_todo WITH (FORCE)')" "$(PG_TEST_URL)"
+
+# The one warning expected in PgBouncer's log: the end-to-end run drops its
+# todo_e2e_* database WITH (FORCE) at the end, which ends PgBouncer's idle
+# server connections to it; PgBouncer notes each one so.
+E2E_DROP_WARNING = todo_e2e_[0-9a-f]*/[a-z]*@127.0.0.1:[0-9]* got packet 'E' from server when not linked
+
+test-pgbouncer: venv interop ## Unit and end-to-end tests on PostgreSQL through PgBouncer in transaction pooling mode
+	@echo "== tests through PgBouncer in transaction pooling mode ($(PGBOUNCER_URL) -> $(PG_TEST_URL))"
+	@$(DROP_PGBOUNCER_TEST_DB)
+	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run up
+	@status=0; \
+	DATABASE_URL=$(PGBOUNCER_URL) EXPECT_TRANSACTION_POOLER=1 $(PY) -m pytest --reuse-db --create-db || status=$$?; \
+	if [ $$status -eq 0 ]; then \
+		echo "== end-to-end tests through PgBouncer ($(PGBOUNCER_ADMIN_URL))"; \
+		E2E_PG_URL=$(PGBOUNCER_ADMIN_URL) $(PY) -m pytest e2e || status=$$?; \
+	fi; \
+	PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run down || status=1; \
+	$(DROP_PGBOUNCER_TEST_DB) || status=1; \
+	if grep -E ' (WARNING|ERROR|FATAL) ' "$(PGBOUNCER_LOG)" | grep -v "$(E2E_DROP_WARNING)"; then \
+		echo "make test-pgbouncer: PgBouncer logged the errors above ($(PGBOUNCER_LOG))"; status=1; \
+	fi; \
+	exit $$status
+
+pgbouncer-up: ## Start the loopback PgBouncer (transaction pooling) on 127.0.0.1:$PGBOUNCER_PORT (6432)
+	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run up
+
+pgbouncer-down: ## Stop the loopback PgBouncer
+	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run down
 
 lint: venv ## ruff: lint and formatting
 	$(VENV)/bin/ruff check .
