@@ -10,14 +10,23 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # PostgreSQL that `make bench` creates its throwaway databases next to.
 BENCH_PG_URL ?= $(PG_TEST_URL)
+
+# `make test-pgbouncer`: the suites again, through a loopback PgBouncer in
+# transaction pooling mode (deploy/pgbouncer/) in front of that PostgreSQL. Its
+# own database name, so pytest-django's test_pgb_todo never collides with the
+# test_postgres of `make test-postgres`.
+PGBOUNCER_PORT ?= 6432
+PGBOUNCER_URL ?= postgres://postgres@127.0.0.1:$(PGBOUNCER_PORT)/pgb_todo
+PGBOUNCER_ADMIN_URL ?= postgres://postgres@127.0.0.1:$(PGBOUNCER_PORT)/postgres
+PGBOUNCER_LOG = $${PGBOUNCER_RUN_DIR:-/tmp/todo-pgbouncer-$(PGBOUNCER_PORT)}/pgbouncer.log
 # The pinned Better Auth that the interop tests run (Node.js + npm).
 INTEROP := interop/better-auth
 
 .DEFAULT_GOAL := help
-.PHONY: help venv interop run test test-sqlite test-postgres test-e2e bench lint format check-migrations schema clean
+.PHONY: help venv interop run test test-sqlite test-postgres test-e2e test-pgbouncer pgbouncer-up pgbouncer-down bench lint format check-migrations schema clean
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 venv: $(VENV)/.installed ## Create the virtualenv and install the pinned requirements
 
@@ -65,6 +74,41 @@ test-e2e: venv interop ## End-to-end tests: gunicorn in production mode on a thr
 bench: venv ## Benchmark the service under wrk on PostgreSQL against a bare-WSGI baseline (a few minutes)
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	BENCH_PG_URL=$(BENCH_PG_URL) $(PY) -m bench.run
+
+# pytest-django would drop its test database at the end through PgBouncer,
+# which still holds server connections to it, so PostgreSQL refuses. Instead
+# --reuse-db keeps pytest-django from dropping it, --create-db still makes it
+# afresh, and the database is dropped on PostgreSQL directly (WITH (FORCE)),
+# before the run (a leftover) and after it, once PgBouncer is stopped.
+DROP_PGBOUNCER_TEST_DB = $(PY) -c "import psycopg, sys; psycopg.connect(sys.argv[1], autocommit=True).execute('DROP DATABASE IF EXISTS test_pgb_todo WITH (FORCE)')" "$(PG_TEST_URL)"
+
+# The one warning expected in PgBouncer's log: the end-to-end run drops its
+# todo_e2e_* database WITH (FORCE) at the end, which ends PgBouncer's idle
+# server connections to it; PgBouncer notes each one so.
+E2E_DROP_WARNING = todo_e2e_[0-9a-f]*/[a-z]*@127.0.0.1:[0-9]* got packet 'E' from server when not linked
+
+test-pgbouncer: venv interop ## Unit and end-to-end tests on PostgreSQL through PgBouncer in transaction pooling mode
+	@echo "== tests through PgBouncer in transaction pooling mode ($(PGBOUNCER_URL) -> $(PG_TEST_URL))"
+	@$(DROP_PGBOUNCER_TEST_DB)
+	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run up
+	@status=0; \
+	DATABASE_URL=$(PGBOUNCER_URL) EXPECT_TRANSACTION_POOLER=1 $(PY) -m pytest --reuse-db --create-db || status=$$?; \
+	if [ $$status -eq 0 ]; then \
+		echo "== end-to-end tests through PgBouncer ($(PGBOUNCER_ADMIN_URL))"; \
+		E2E_PG_URL=$(PGBOUNCER_ADMIN_URL) $(PY) -m pytest e2e || status=$$?; \
+	fi; \
+	PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run down || status=1; \
+	$(DROP_PGBOUNCER_TEST_DB) || status=1; \
+	if grep -E ' (WARNING|ERROR|FATAL) ' "$(PGBOUNCER_LOG)" | grep -v "$(E2E_DROP_WARNING)"; then \
+		echo "make test-pgbouncer: PgBouncer logged the errors above ($(PGBOUNCER_LOG))"; status=1; \
+	fi; \
+	exit $$status
+
+pgbouncer-up: ## Start the loopback PgBouncer (transaction pooling) on 127.0.0.1:$PGBOUNCER_PORT (6432)
+	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run up
+
+pgbouncer-down: ## Stop the loopback PgBouncer
+	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run down
 
 lint: venv ## ruff: lint and formatting
 	$(VENV)/bin/ruff check .

@@ -183,6 +183,19 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "keepalives_count": 3,
     }.items():
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault(_option, _value)
+    # Safe behind a transaction-pooling PgBouncer (a Neon pooled URL), where a
+    # server connection is ours for one transaction only. QuerySet.iterator()
+    # would otherwise DECLARE a server-side cursor WITH HOLD and FETCH from it
+    # in later transactions, on whichever server connection the pooler lends.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # Named prepared statements, the other casualty, stay off (Django leaves
+    # psycopg's prepare_threshold at None): behind such a pooler a statement
+    # prepared on one server connection is missing, or another query, on the next.
+    if "prepare_threshold" in DATABASES["default"].get("OPTIONS", {}):
+        refuse_to_start(
+            "DATABASE_URL must not set prepare_threshold: prepared statements break behind "
+            "a transaction-pooling PgBouncer (a Neon pooled URL)"
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,108 @@
+"""The service works behind a PgBouncer in transaction pooling mode (what a Neon
+pooled URL is): a server connection is ours for one transaction only, so
+nothing may rely on session state from an earlier transaction — no named
+prepared statements, no server-side cursors held across transactions.
+
+The settings are pinned in a fresh interpreter, since they are read once per
+process. The behaviour is checked on the database of the run: on PostgreSQL
+directly it is unremarkable; through `make test-pgbouncer`, which sets
+EXPECT_TRANSACTION_POOLER=1, consecutive transactions land on different server
+connections (the pooler hands them out round robin) and any such state is lost.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection, transaction
+
+from tasks.models import Task
+from tasks.tests.test_settings import assert_refused_with_one_line, manage, production_env
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+POOLED_URL = "postgres://u@db.invalid:6432/todo"
+PRINT_DATABASE = (
+    "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'todo_project.settings'; "
+    "from django.conf import settings; from django.db import connection; "
+    "print(json.dumps({'DISABLE_SERVER_SIDE_CURSORS': settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'], "
+    "'prepare_threshold': connection.get_connection_params()['prepare_threshold']}))"
+)
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+
+
+def database_settings(**env: str) -> dict:
+    clean = {name: value for name, value in os.environ.items() if not name.startswith(("DATABASE_", "DJANGO_"))}
+    result = subprocess.run(  # noqa: S603 (our own interpreter and settings)
+        [sys.executable, "-c", PRINT_DATABASE],
+        cwd=PROJECT_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_postgresql_never_uses_server_side_cursors() -> None:
+    assert database_settings(DATABASE_URL=POOLED_URL)["DISABLE_SERVER_SIDE_CURSORS"] is True
+
+
+def test_postgresql_connections_never_prepare_statements() -> None:
+    # None: psycopg never prepares a named statement, however often a query runs.
+    assert database_settings(DATABASE_URL=POOLED_URL)["prepare_threshold"] is None
+
+
+@pytest.mark.parametrize("value", ["0", "5"])
+def test_a_database_url_that_enables_prepared_statements_is_refused_with_one_line(value: str) -> None:
+    url = f"postgres://u:hunter2@db.invalid:6432/todo?server_side_binding=true&prepare_threshold={value}"
+
+    result = manage("check", env=production_env(DATABASE_URL=url))
+
+    line = assert_refused_with_one_line(result, "prepare_threshold")
+    assert "hunter2" not in line
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def two_server_connections() -> None:
+    """Make a pooler open a second server connection to the test database: two
+    clients in a transaction at the same time. Directly on PostgreSQL this is
+    two short transactions and nothing else."""
+    with transaction.atomic(), psycopg.connect(**connection.get_connection_params()) as other:
+        backend_pid()
+        other.execute("SELECT 1")
+        other.rollback()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("two_server_connections")
+def test_autocommit_queries_keep_no_session_state(make_task: Callable[..., Task]) -> None:
+    for number in range(5):
+        make_task(title=f"Task {number}")
+
+    # Each statement is its own transaction (autocommit, as in a request).
+    pids = {backend_pid() for _ in range(4)}
+    # The same query, again and again: a prepared statement would be reused.
+    counts = [Task.objects.filter(user_id="alice").count() for _ in range(6)]
+    # Fetched one row at a time: a server-side cursor would be fetched from
+    # in later transactions.
+    titles = [task.title for task in Task.objects.order_by("id").iterator(chunk_size=1)]
+
+    assert counts == [5] * 6
+    assert titles == [f"Task {number}" for number in range(5)]
+    if os.environ.get("EXPECT_TRANSACTION_POOLER") == "1":
+        # Otherwise this test would pass for the wrong reason: one server connection.
+        assert len(pids) > 1, "expected consecutive transactions on different server connections"
