@@ -312,6 +312,9 @@ def main() -> int:
     parser.add_argument("--connections", default=os.environ.get("BENCH_CONNECTIONS", "16,64"))
     parser.add_argument("--only", help="run only endpoints whose name contains this text")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare-WSGI baseline")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="extra environment for the service"
+    )
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
@@ -332,6 +335,7 @@ def main() -> int:
     )
     if redis_url:
         service_env["REDIS_URL"] = redis_url
+    service_env.update(assignment.split("=", 1) for assignment in args.set)
     service_results: list[Result] = []
     baseline_results: list[Result] = []
     with bench_database(admin_url) as (database, ids):

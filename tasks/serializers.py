@@ -27,10 +27,18 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+ISO_UTC_MICROSECONDS = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def format_datetime(value: datetime) -> str:
     """What DRF's DateTimeField writes for an aware datetime, with USE_TZ on
-    and UTC as the current time zone."""
-    return value.astimezone(UTC).strftime(settings.REST_FRAMEWORK["DATETIME_FORMAT"])
+    and UTC the current time zone. For the API's format, isoformat() gives the
+    same text in half the time strftime() takes."""
+    value = value.astimezone(UTC)
+    output_format = settings.REST_FRAMEWORK["DATETIME_FORMAT"]
+    if output_format != ISO_UTC_MICROSECONDS or value.year < 1000:  # %Y does not pad the year
+        return value.strftime(output_format)
+    return value.isoformat("T", "microseconds").removesuffix("+00:00") + "Z"
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -45,7 +53,8 @@ class TaskSerializer(serializers.ModelSerializer):
         fields = ["id", "user_id", "title", "description", "completed", "created_at", "updated_at"]
         read_only_fields = ["id", "user_id", "created_at", "updated_at"]
 
-    def to_representation(self, instance: Task) -> dict[str, Any]:
+    def to_representation(self, instance: Task | Any) -> dict[str, Any]:
+        # `instance` is a Task, or a row with its field names (the list's).
         # The same dict DRF builds field by field (a test pins the equality),
         # built directly: DRF's walk through its fields was most of the time a
         # task list took, and building the fields costs ~0.3 ms a request.

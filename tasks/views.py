@@ -123,8 +123,10 @@ class TaskViewSet(viewsets.ModelViewSet):
             raise task_not_found() from None
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        tasks = self.filter_queryset(self.get_queryset())
-        items = self.get_serializer(tasks, many=True).data
+        # Rows with the task's field names, not Task instances: building 500
+        # model objects cost more than running the query.
+        rows = self.filter_queryset(self.get_queryset()).values_list(*TaskSerializer.Meta.fields, named=True)
+        items = self.get_serializer(rows, many=True).data
         return Response({"items": items, "count": len(items)})
 
     def perform_create(self, serializer: TaskSerializer) -> None:

@@ -96,3 +96,15 @@ def test_postgresql_timestamps_read_back_as_utc_datetimes_equal_to_djangos(make_
 
     assert fast == stock == TIMES
     assert all(value.tzinfo is UTC for value in fast)
+
+
+@pytest.mark.django_db
+def test_the_list_represents_each_task_as_a_single_task_answer_does(alice, make_task) -> None:
+    """The list reads rows, not Task instances: each must come out the same."""
+    for description in [None, *TEXTS]:
+        make_task(description=description, created_at=TIMES[0])
+
+    listed = alice.get("/api/tasks").json()["items"]
+
+    assert listed == [alice.get(f"/api/tasks/{item['id']}").json() for item in listed]
+    assert listed == [drf_representation(task) for task in Task.objects.filter(user_id="alice")]
