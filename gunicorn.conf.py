@@ -4,6 +4,7 @@ Values come from the environment through Django settings (PORT,
 WEB_CONCURRENCY), so the service reads its configuration in one place.
 """
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")
@@ -42,3 +43,10 @@ errorlog = "-"
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+
+
+def pre_fork(server: object, worker: object) -> None:
+    """The app is loaded (preload_app) and about to be shared by fork: move
+    its objects out of the garbage collector's generations, so no worker
+    rescans them in every full collection, or copies the pages a scan writes to."""
+    gc.freeze()

@@ -82,7 +82,8 @@ class Result:
     mean_ms: float
     p50_ms: float
     p99_ms: float
-    rss_mib: float | None = None
+    rss_mib: float = 0.0
+    pss_mib: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -138,16 +139,19 @@ class Server:
                 self.process.kill()
                 self.process.wait()
 
-    def worker_rss_mib(self) -> float:
-        """The largest resident set among the workers, in MiB."""
+    def worker_memory_mib(self) -> tuple[float, float]:
+        """The largest resident set (RSS) and proportional set (PSS: shared
+        pages divided among the processes sharing them) among the workers, MiB."""
         assert self.process is not None
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        sizes = []
+        rss, pss = [], []
         for pid in children:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    sizes.append(int(line.split()[1]) / 1024)
-        return max(sizes)
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss.append(int(line.split()[1]) / 1024)
+                elif line.startswith("Pss:"):
+                    pss.append(int(line.split()[1]) / 1024)
+        return max(rss), max(pss)
 
 
 def seed(database_url: str) -> dict[str, list[int]]:
@@ -239,7 +243,7 @@ def measure(
         wrk(server, endpoint, token, pool, connections[0], 1)  # warm-up, not reported
         for count in connections:
             result = wrk(server, endpoint, token, pool, count, seconds)
-            result.rss_mib = server.worker_rss_mib()
+            result.rss_mib, result.pss_mib = server.worker_memory_mib()
             print(
                 f"  {server.name:8} {endpoint.name:32} c={count:<3} {result.rate:8.0f} req/s"
                 f"  p99 {result.p99_ms:6.1f} ms  errors {result.errors}",
@@ -271,7 +275,7 @@ def redis_url_if_reachable(url: str) -> str | None:
 def table(service: list[Result], baseline: list[Result]) -> str:
     ceiling = {(r.endpoint.name, r.connections): r.rate for r in baseline}
     lines = [
-        "| endpoint | conns | req/s | mean ms | p50 ms | p99 ms | errors | RSS/worker MiB"
+        "| endpoint | conns | req/s | mean ms | p50 ms | p99 ms | errors | worker RSS / PSS MiB"
         " | baseline req/s | vs baseline |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -280,7 +284,7 @@ def table(service: list[Result], baseline: list[Result]) -> str:
         versus = f"{r.rate / base:.0%}" if base else "-"
         lines.append(
             f"| {r.endpoint.name} | {r.connections} | {r.rate:,.0f} | {r.mean_ms:.1f} | {r.p50_ms:.1f} | {r.p99_ms:.1f}"
-            f" | {r.errors} | {r.rss_mib:.0f} | {f'{base:,.0f}' if base else '-'} | {versus} |"
+            f" | {r.errors} | {r.rss_mib:.0f} / {r.pss_mib:.0f} | {f'{base:,.0f}' if base else '-'} | {versus} |"
         )
     return "\n".join(lines)
 
