@@ -23,7 +23,7 @@ PGBOUNCER_LOG = $${PGBOUNCER_RUN_DIR:-/tmp/todo-pgbouncer-$(PGBOUNCER_PORT)}/pgb
 INTEROP := interop/better-auth
 
 .DEFAULT_GOAL := help
-.PHONY: help venv interop run test test-sqlite test-postgres test-e2e test-pgbouncer pgbouncer-up pgbouncer-down bench lint format check-migrations schema clean
+.PHONY: help venv interop run test test-sqlite test-postgres test-e2e test-pgbouncer pgbouncer-up pgbouncer-down bench bench-pgbouncer lint format check-migrations schema clean
 
 help: ## List the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -102,6 +102,13 @@ test-pgbouncer: venv interop ## Unit and end-to-end tests on PostgreSQL through 
 	if grep -E ' (WARNING|ERROR|FATAL) ' "$(PGBOUNCER_LOG)" | grep -v "$(E2E_DROP_WARNING)"; then \
 		echo "make test-pgbouncer: PgBouncer logged the errors above ($(PGBOUNCER_LOG))"; status=1; \
 	fi; \
+	exit $$status
+
+bench-pgbouncer: venv ## make bench with the service and the baseline reaching PostgreSQL through the loopback PgBouncer
+	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run up
+	@status=0; \
+	$(MAKE) --no-print-directory bench BENCH_PG_URL=$(PGBOUNCER_ADMIN_URL) || status=$$?; \
+	PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run down || status=1; \
 	exit $$status
 
 pgbouncer-up: ## Start the loopback PgBouncer (transaction pooling) on 127.0.0.1:$PGBOUNCER_PORT (6432)

@@ -28,10 +28,11 @@ _connection: psycopg.Connection | None = None
 
 
 def db() -> psycopg.Connection:
-    """One connection per worker, opened on first use and kept."""
+    """One connection per worker, opened on first use and kept. Never
+    preparing statements, like the service, so it works through PgBouncer."""
     global _connection
     if _connection is None or _connection.closed:
-        _connection = psycopg.connect(DATABASE_URL, autocommit=True)
+        _connection = psycopg.connect(DATABASE_URL, autocommit=True, prepare_threshold=None)
     return _connection
 
 

@@ -374,9 +374,15 @@ def main() -> int:
     print()
     for line in verdicts(service_results, baseline_results):
         print(f"bench: {line}")
-    errors = sum(r.errors for r in service_results + baseline_results)
-    print(f"bench: {errors} errors, {time.monotonic() - started:.0f}s in all; server logs in {log_dir}")
-    return 1 if errors else 0
+    errors = {
+        name: sum(r.errors for r in results)
+        for name, results in [("service", service_results), ("baseline", baseline_results)]
+    }
+    print(
+        f"bench: errors: {errors['service']} from the service, {errors['baseline']} from the baseline;"
+        f" {time.monotonic() - started:.0f}s in all; server logs in {log_dir}"
+    )
+    return 1 if any(errors.values()) else 0
 
 
 if __name__ == "__main__":
