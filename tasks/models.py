@@ -1,4 +1,4 @@
-from django.db import connection, models
+from django.db import models
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
@@ -6,36 +6,6 @@ from django.utils import timezone
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 2000
 USER_ID_MAX_LENGTH = 255
-
-
-class TaskQuerySet(models.QuerySet["Task"]):
-    def set_completed(self, pk: int, completed: bool | None) -> "Task | None":
-        """Flip `completed` (None) or set it on the task `pk` of this queryset,
-        in one statement, and return the task as it now is; None when this
-        queryset holds no such task.
-
-        One `UPDATE … RETURNING` (the ORM's update() returns a count, not the
-        row), scoped by this queryset's own filters: the row lock it takes
-        makes concurrent flips queue, and each flips the state the previous
-        one left. Setting the state a task already has writes nothing
-        (`updated_at` stays); a second query then tells it from a missing task."""
-        scope = self.filter(pk=pk).order_by()
-        scope_sql, scope_params = scope.values("pk").query.sql_with_params()
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(field.column) for field in self.model._meta.concrete_fields)
-        if completed is None:
-            change, change_params, condition, condition_params = "NOT completed", [], "", []
-        else:
-            change, change_params, condition, condition_params = "%s", [completed], " AND completed <> %s", [completed]
-        # Names come from the model's metadata; every value is a parameter.
-        sql = (
-            f"UPDATE {table} SET completed = {change}, updated_at = %s"  # noqa: S608
-            f" WHERE id IN ({scope_sql}){condition} RETURNING {columns}"
-        )
-        params = [*change_params, timezone.now(), *scope_params, *condition_params]
-        for task in self.raw(sql, params):
-            return task
-        return None if completed is None else scope.first()
 
 
 class Task(models.Model):
@@ -49,8 +19,6 @@ class Task(models.Model):
     completed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = TaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

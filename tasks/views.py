@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -160,7 +161,21 @@ class TaskViewSet(viewsets.ModelViewSet):
         task_id = parse_task_id(pk)
         body = TaskCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        task = self.get_queryset().set_completed(task_id, body.validated_data.get("completed"))
-        if task is None:
-            raise task_not_found()
+        wanted = body.validated_data.get("completed")
+        with transaction.atomic():
+            # The row lock makes concurrent flips queue up: each sees the state
+            # the previous one left, answers with the state it produced, and
+            # stamps updated_at once it holds the lock, so the stamps follow
+            # the order of the flips. (One UPDATE ... RETURNING in autocommit
+            # would save two round trips but lose both: its updated_at is
+            # computed before it waits, and it commits even when the worker
+            # that sent it has died; e2e/test_graceful_shutdown.py.)
+            try:
+                task = self.get_queryset().select_for_update().get(pk=task_id)
+            except Task.DoesNotExist:
+                raise task_not_found() from None
+            completed = not task.completed if wanted is None else wanted
+            if completed != task.completed:
+                task.completed = completed
+                task.save(update_fields=["completed"])
         return Response(TaskSerializer(task).data)

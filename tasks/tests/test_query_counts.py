@@ -107,11 +107,13 @@ class TestSingleTask:
         assert response.status_code == 422
 
     @pytest.mark.parametrize("body", [None, {}, {"completed": True}], ids=["flip-no-body", "flip-empty", "set"])
-    def test_toggle_that_changes_the_state_is_one_update(self, alice, make_task, django_assert_num_queries, body):
+    def test_toggle_that_changes_the_state_is_a_locked_select_and_an_update(
+        self, alice, make_task, django_assert_num_queries, body
+    ):
         task = make_task(completed=False)
 
-        # UPDATE ... RETURNING
-        with django_assert_num_queries(1):
+        # SAVEPOINT, SELECT ... FOR UPDATE, UPDATE, RELEASE SAVEPOINT
+        with django_assert_num_queries(4):
             response = call(alice, "patch", f"/api/tasks/{task.id}/complete", body)
 
         assert response.status_code == 200
@@ -119,8 +121,8 @@ class TestSingleTask:
     def test_toggle_that_sets_the_current_state_writes_nothing(self, alice, make_task, django_assert_num_queries):
         task = make_task(completed=True)
 
-        # An UPDATE that matches no row, then the SELECT that finds the task
-        with django_assert_num_queries(2):
+        # SAVEPOINT, SELECT ... FOR UPDATE, RELEASE SAVEPOINT
+        with django_assert_num_queries(3):
             response = alice.patch(f"/api/tasks/{task.id}/complete", {"completed": True}, format="json")
 
         assert response.status_code == 200
@@ -151,8 +153,8 @@ class TestNotFound:
             ("put", "", {"title": "x"}, 1),
             ("patch", "", {"title": "x"}, 1),
             ("delete", "", None, 1),
-            # UPDATE ... RETURNING, matching nothing
-            ("patch", "/complete", None, 1),
+            # SAVEPOINT, SELECT ... FOR UPDATE, ROLLBACK TO SAVEPOINT, RELEASE SAVEPOINT
+            ("patch", "/complete", None, 4),
         ],
         ids=["get", "put", "patch", "delete", "complete"],
     )

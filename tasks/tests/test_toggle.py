@@ -208,7 +208,7 @@ def run_concurrently(token: str, url: str, body: dict | None, count: int) -> lis
 def postgresql_only() -> None:
     if connection.vendor != "postgresql":
         pytest.skip(
-            f"concurrent row locking needs PostgreSQL; this run uses {connection.vendor}: "
+            f"row locks (SELECT ... FOR UPDATE) need PostgreSQL; this run uses {connection.vendor}: "
             "set DATABASE_URL=postgres://... to run the concurrency tests"
         )
 
