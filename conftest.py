@@ -1,8 +1,13 @@
 """Fixtures shared by every test: clients that carry real Bearer tokens, and
 tasks created straight in the database."""
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -78,3 +83,31 @@ def make_task(db: None) -> Callable[..., Task]:
         return Task.objects.create(user_id=user_id, **fields)
 
     return _make
+
+
+@pytest.fixture
+def value_in_fresh_process() -> Callable[..., Any]:
+    """`value_in_fresh_process(expression, **env)`: the JSON value of
+    `expression` (with `settings` and `connection` in scope) in a new
+    interpreter, whose environment is this one's without DATABASE_* and
+    DJANGO_* variables, plus `env`. Settings are read once per process."""
+    program = (
+        "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'todo_project.settings'; "
+        "from django.conf import settings; from django.db import connection; "
+        "print(json.dumps({expression}))"
+    )
+
+    def _value(expression: str, **env: str) -> Any:
+        clean = {name: value for name, value in os.environ.items() if not name.startswith(("DATABASE_", "DJANGO_"))}
+        result = subprocess.run(  # noqa: S603 (our own interpreter and settings)
+            [sys.executable, "-c", program.format(expression=expression)],
+            cwd=Path(__file__).resolve().parent,
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    return _value

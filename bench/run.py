@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -253,6 +253,27 @@ def measure(
     return results
 
 
+def measure_server(
+    name: str,
+    command: list[str],
+    env_for: Callable[[str], dict[str, str]],
+    admin_url: str,
+    log_dir: Path,
+    endpoints: list[Endpoint],
+    tokens: Mapping[str, str],
+    connections: list[int],
+    seconds: int,
+) -> list[Result]:
+    """Serve `command` on a freshly seeded database of its own and load it."""
+    with bench_database(admin_url) as (database, ids):
+        server = Server(name, command, env_for(database), log_dir)
+        server.start()
+        try:
+            return measure(server, endpoints, tokens, ids, connections, seconds)
+        finally:
+            server.stop()
+
+
 @contextmanager
 def bench_database(admin_url: str) -> Iterator[tuple[str, dict[str, list[int]]]]:
     url = create_database(admin_url)
@@ -340,33 +361,30 @@ def main() -> int:
     if redis_url:
         service_env["REDIS_URL"] = redis_url
     service_env.update(assignment.split("=", 1) for assignment in args.set)
-    service_results: list[Result] = []
+    service_results = measure_server(
+        "service",
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
+        lambda database: {**service_env, "DATABASE_URL": database},
+        admin_url,
+        log_dir,
+        endpoints,
+        tokens,
+        connections,
+        args.seconds,
+    )
     baseline_results: list[Result] = []
-    with bench_database(admin_url) as (database, ids):
-        service = Server(
-            "service",
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
-            {**service_env, "DATABASE_URL": database},
-            log_dir,
-        )
-        service.start()
-        try:
-            service_results = measure(service, endpoints, tokens, ids, connections, args.seconds)
-        finally:
-            service.stop()
     if not args.no_baseline:
-        with bench_database(admin_url) as (database, ids):
-            baseline = Server(
-                "baseline",
-                [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync", "bench.baseline:app"],
-                {**os.environ, "BASELINE_DATABASE_URL": database, "BASELINE_SECRET": secret},
-                log_dir,
-            )
-            baseline.start()
-            try:
-                baseline_results = measure(baseline, endpoints, tokens, ids, connections, args.seconds)
-            finally:
-                baseline.stop()
+        baseline_results = measure_server(
+            "baseline",
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync", "bench.baseline:app"],
+            lambda database: {**os.environ, "BASELINE_DATABASE_URL": database, "BASELINE_SECRET": secret},
+            admin_url,
+            log_dir,
+            endpoints,
+            tokens,
+            connections,
+            args.seconds,
+        )
 
     print()
     print("Service: gunicorn.conf.py, production settings, PostgreSQL; baseline: bench/baseline.py, 2 sync workers.")

@@ -10,10 +10,7 @@ EXPECT_TRANSACTION_POOLER=1, consecutive transactions land on different server
 connections (the pooler hands them out round robin) and any such state is lost.
 """
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,37 +23,18 @@ from tasks.tests.test_settings import assert_refused_with_one_line, manage, prod
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 POOLED_URL = "postgres://u@db.invalid:6432/todo"
-PRINT_DATABASE = (
-    "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'todo_project.settings'; "
-    "from django.conf import settings; from django.db import connection; "
-    "print(json.dumps({'DISABLE_SERVER_SIDE_CURSORS': settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'], "
-    "'prepare_threshold': connection.get_connection_params()['prepare_threshold']}))"
-)
-
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 
 
-def database_settings(**env: str) -> dict:
-    clean = {name: value for name, value in os.environ.items() if not name.startswith(("DATABASE_", "DJANGO_"))}
-    result = subprocess.run(  # noqa: S603 (our own interpreter and settings)
-        [sys.executable, "-c", PRINT_DATABASE],
-        cwd=PROJECT_DIR,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def test_postgresql_never_uses_server_side_cursors(value_in_fresh_process) -> None:
+    setting = "settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS']"
+    assert value_in_fresh_process(setting, DATABASE_URL=POOLED_URL) is True
 
 
-def test_postgresql_never_uses_server_side_cursors() -> None:
-    assert database_settings(DATABASE_URL=POOLED_URL)["DISABLE_SERVER_SIDE_CURSORS"] is True
-
-
-def test_postgresql_connections_never_prepare_statements() -> None:
+def test_postgresql_connections_never_prepare_statements(value_in_fresh_process) -> None:
     # None: psycopg never prepares a named statement, however often a query runs.
-    assert database_settings(DATABASE_URL=POOLED_URL)["prepare_threshold"] is None
+    threshold = "connection.get_connection_params()['prepare_threshold']"
+    assert value_in_fresh_process(threshold, DATABASE_URL=POOLED_URL) is None
 
 
 @pytest.mark.parametrize("value", ["0", "5"])
