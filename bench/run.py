@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +258,7 @@ def measure_server(
     name: str,
     command: list[str],
     env_for: Callable[[str], dict[str, str]],
+    *,
     admin_url: str,
     log_dir: Path,
     endpoints: list[Endpoint],
@@ -361,29 +363,26 @@ def main() -> int:
     if redis_url:
         service_env["REDIS_URL"] = redis_url
     service_env.update(assignment.split("=", 1) for assignment in args.set)
-    service_results = measure_server(
+    load = partial(
+        measure_server,
+        admin_url=admin_url,
+        log_dir=log_dir,
+        endpoints=endpoints,
+        tokens=tokens,
+        connections=connections,
+        seconds=args.seconds,
+    )
+    service_results = load(
         "service",
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
         lambda database: {**service_env, "DATABASE_URL": database},
-        admin_url,
-        log_dir,
-        endpoints,
-        tokens,
-        connections,
-        args.seconds,
     )
     baseline_results: list[Result] = []
     if not args.no_baseline:
-        baseline_results = measure_server(
+        baseline_results = load(
             "baseline",
             [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync", "bench.baseline:app"],
             lambda database: {**os.environ, "BASELINE_DATABASE_URL": database, "BASELINE_SECRET": secret},
-            admin_url,
-            log_dir,
-            endpoints,
-            tokens,
-            connections,
-            args.seconds,
         )
 
     print()
