@@ -12,7 +12,6 @@ connections (the pooler hands them out round robin) and any such state is lost.
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -21,7 +20,6 @@ from django.db import connection, transaction
 from tasks.models import Task
 from tasks.tests.test_settings import assert_refused_with_one_line, manage, production_env
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 POOLED_URL = "postgres://u@db.invalid:6432/todo"
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 
