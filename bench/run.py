@@ -18,7 +18,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,16 @@ from typing import Any
 import psycopg
 import requests
 
-from e2e.live import REPO, create_database, drop_database, free_port, mint, production_env
+from e2e.live import (
+    REPO,
+    create_database,
+    drop_database,
+    free_port,
+    mint,
+    production_env,
+    stop_process,
+    wait_until_answering,
+)
 
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
 USERS = {"bench-20": 20, "bench-500": 500, "bench-writer": 1000}
@@ -119,26 +127,17 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"bench: {self.name} exited:\n{self.log_path.read_text()}")
-            try:
-                if requests.get(f"{self.base_url}/health", timeout=2).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        raise SystemExit(f"bench: {self.name} did not answer /health within {timeout}s")
+        try:
+            wait_until_answering(
+                self.process, f"{self.base_url}/health", name=self.name, log=self.log_path.read_text, timeout=timeout
+            )
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
 
     def worker_memory_mib(self) -> tuple[float, float]:
         """The largest resident set (RSS) and proportional set (PSS: shared

@@ -23,9 +23,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-import requests
-
-from e2e.live import ARTIFACTS, REPO, LiveService, free_port
+from e2e.live import ARTIFACTS, REPO, LiveService, free_port, stop_process, wait_until_answering
 
 SHIPPED_CONF = REPO / "deploy" / "nginx" / "todo-api.conf"
 # The lines of the shipped file a test rendering replaces; each must occur once.
@@ -115,29 +113,18 @@ class Balancer:
         self.process = subprocess.Popen(
             [*self.command(), "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited with {self.process.returncode}:\n{self.errors()}")
-            try:
-                if requests.get(self.url("/health"), timeout=2).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"nginx did not answer within {timeout}s:\n{self.errors()}")
+        try:
+            wait_until_answering(self.process, self.url("/health"), name="nginx", log=self.errors, timeout=timeout)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
         """nginx first (SIGQUIT: finish what is in flight), then the instances;
         the logs are kept in e2e/artifacts/."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, sig=signal.SIGQUIT, timeout=15)
         for instance in self.instances:
             instance.stop()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

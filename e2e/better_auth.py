@@ -7,13 +7,12 @@ import json
 import os
 import shutil
 import subprocess
-import time
 import uuid
 from dataclasses import dataclass
 
 import requests
 
-from e2e.live import ARTIFACTS, REPO, free_port
+from e2e.live import ARTIFACTS, REPO, free_port, stop_process, wait_until_answering
 
 INTEROP_DIR = REPO / "interop" / "better-auth"
 SESSION_DATA_COOKIE = "better-auth.session_data"
@@ -51,27 +50,18 @@ class BetterAuthServer:
             self.process = subprocess.Popen(
                 ["node", "server.mjs"], cwd=INTEROP_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Better Auth exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if requests.get(f"{self.address}/api/auth/ok", timeout=2).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"Better Auth did not answer within {timeout}s:\n{self.log()}")
+        try:
+            wait_until_answering(
+                self.process, f"{self.address}/api/auth/ok", name="Better Auth", log=self.log, timeout=timeout
+            )
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, timeout=10)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +41,43 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_until_answering(
+    process: subprocess.Popen[bytes],
+    url: str,
+    *,
+    name: str,
+    log: Callable[[], str],
+    timeout: float,
+    any_status: bool = False,
+) -> None:
+    """Poll `url` until it answers 200 (any status with `any_status`), or
+    raise RuntimeError with the process's log when it exits or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log()}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200 or any_status:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} did not answer within {timeout}s:\n{log()}")
+
+
+def stop_process(process: subprocess.Popen[bytes], *, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+    """Signal `process` unless it has exited, wait for it (kill it after
+    `timeout`), and return its exit code."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
 
 
 def database_url(admin_url: str, name: str) -> str:
@@ -153,30 +190,21 @@ class LiveService:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                requests.get(f"{self.base_url}/health", timeout=2)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer within {timeout}s:\n{self.log()}")
+        try:
+            # Any answer will do: /health is a 503 while the database is down.
+            wait_until_answering(
+                self.process, f"{self.base_url}/health", name="gunicorn", log=self.log, timeout=timeout, any_status=True
+            )
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self, *, sig: int = signal.SIGTERM, timeout: float = 45) -> int | None:
         """Signal the master and wait for it; returns its exit code."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process, sig=sig, timeout=timeout)
 
     def worker_pids(self) -> set[int]:
         """The gunicorn workers: processes whose parent is the master (read from /proc)."""
