@@ -24,7 +24,7 @@ TokenFactory = Callable[..., str]
 @pytest.fixture(autouse=True)
 def _no_rate_limit_unless_asked(settings: Any) -> None:
     """Tests send far more requests per user than a person would; the ones
-    about throttling set API_RATE_LIMIT themselves (tasks/tests/test_throttling.py)."""
+    about throttling set API_RATE_LIMIT themselves (api/tests/test_throttling.py)."""
     settings.API_RATE_LIMIT = "off"
 
 

@@ -11,7 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")
 
 # Importing settings here makes an unsafe production configuration stop the
 # master with one clear line, before any worker is forked.
-from todo_project import gunicorn_errors, settings
+from api import gunicorn_errors
+from todo_project import settings
 
 gunicorn_errors.install()
 
@@ -27,7 +28,7 @@ graceful_timeout = 30
 # would contend for its default path.
 control_socket_disable = True
 # No access log: the app logs one structured line per request itself
-# (todo_project/request_logging.py), and gunicorn's line would repeat the raw
+# (api/request_logging.py), and gunicorn's line would repeat the raw
 # request line, query string included, where a careless client may put a token.
 accesslog = None
 # gunicorn believes X-Forwarded-Proto from loopback clients by default, which

@@ -1,6 +1,6 @@
 """The real gunicorn command refuses an unsafe production configuration: a
 non-zero exit, one line naming the variable, no traceback, no worker started,
-and never the offending secret echoed back. (tasks/tests/test_settings.py
+and never the offending secret echoed back. (api/tests/test_settings.py
 checks the same rules through manage.py.)"""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from e2e.live import LiveService
 
 def request_lines(log: str) -> list[dict[str, Any]]:
     lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    return [line for line in lines if line["logger"] == "todo_project.request"]
+    return [line for line in lines if line["logger"] == "api.request"]
 
 
 def test_a_token_in_the_header_and_the_query_string_leaves_no_trace_in_the_logs(

@@ -3,9 +3,10 @@ from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
+from api.users import USER_ID_MAX_LENGTH
+
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 2000
-USER_ID_MAX_LENGTH = 255
 
 
 class Task(models.Model):

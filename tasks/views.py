@@ -10,17 +10,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from tasks.exceptions import LengthRequired
+from api.exceptions import LengthRequired
+from api.schema import error_responses
+from api.throttling import api_throttles
 from tasks.filters import TaskStatusFilter
 from tasks.models import Task
-from tasks.schema import error_responses
 from tasks.serializers import (
     TaskCompleteSerializer,
     TaskListSerializer,
     TaskSerializer,
     TaskUpdateSerializer,
 )
-from tasks.throttling import api_throttles
 
 MAX_TASK_ID = 2**63 - 1
 # The route takes any path segment (see lookup_value_regex); the schema names

@@ -72,6 +72,9 @@ CACHE_KEY_PREFIX: str = env_str("CACHE_KEY_PREFIX", "todo-api") or "todo-api"
 PORT: int = env_int("PORT", default=8000, minimum=1)
 WEB_CONCURRENCY: int = env_int("WEB_CONCURRENCY", default=2, minimum=1)
 
+# The service's own version, as /, /health and the OpenAPI schema report it.
+SERVICE_VERSION: str = __version__
+
 # --- Start-up guard rails ------------------------------------------------------
 if not DEBUG:
     for _name, _value in (("DJANGO_SECRET_KEY", SECRET_KEY), ("BETTER_AUTH_SECRET", BETTER_AUTH_SECRET)):
@@ -119,12 +122,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "api",
     "tasks",
 ]
 
 MIDDLEWARE = [
     # First, so it sees every response, including errors from the middleware below.
-    "todo_project.request_logging.RequestLoggingMiddleware",
+    "api.request_logging.RequestLoggingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -265,13 +269,13 @@ CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "X-Request-ID"]
 
 # --- Django REST framework and JWT -----------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["tasks.authentication.BetterAuthJWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BetterAuthJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["tasks.renderers.UTF8JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["tasks.parsers.StrictJSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tasks.negotiation.AlwaysJSONNegotiation",
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.UTF8JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.AlwaysJSONNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "tasks.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
 }
 
@@ -287,15 +291,15 @@ SIMPLE_JWT = {
     # Better Auth tokens carry neither simplejwt's token_type nor a jti.
     "TOKEN_TYPE_CLAIM": None,
     "JTI_CLAIM": None,
-    "AUTH_TOKEN_CLASSES": ("tasks.authentication.BetterAuthToken",),
-    "TOKEN_USER_CLASS": "tasks.authentication.BetterAuthUser",
+    "AUTH_TOKEN_CLASSES": ("api.authentication.BetterAuthToken",),
+    "TOKEN_USER_CLASS": "api.authentication.BetterAuthUser",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "TODO API",
     "DESCRIPTION": "Per-user tasks for the TODO app. Authenticate with a Better Auth JWT: "
     "`Authorization: Bearer <token>`.",
-    "VERSION": __version__,
+    "VERSION": SERVICE_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and docs pages are public: a stale token must not lock them.
     "SERVE_AUTHENTICATION": [],
@@ -306,12 +310,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "PREPROCESSING_HOOKS": ["tasks.schema.strip_trailing_slash_from_paths"],
+    "PREPROCESSING_HOOKS": ["api.schema.strip_trailing_slash_from_paths"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tasks.schema.require_every_task_field",
         "tasks.schema.describe_task_text",
-        "tasks.schema.document_server_limits",
+        "api.schema.document_server_limits",
     ],
     "ENUM_NAME_OVERRIDES": {"HealthStateEnum": ["ok", "unavailable"]},
 }
@@ -321,8 +325,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"()": "todo_project.request_logging.PlainFormatter"},
-        "json": {"()": "todo_project.request_logging.JsonFormatter"},
+        "plain": {"()": "api.request_logging.PlainFormatter"},
+        "json": {"()": "api.request_logging.JsonFormatter"},
     },
     "handlers": {
         "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": LOG_FORMAT},

@@ -3,8 +3,8 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from tasks.exceptions import not_found
-from todo_project.views import HealthView, OpenAPISchemaView, ServiceInfoView
+from api.exceptions import not_found
+from api.views import HealthView, OpenAPISchemaView, ServiceInfoView
 
 urlpatterns = [
     re_path(r"^$", ServiceInfoView.as_view(), name="service-info"),
@@ -24,7 +24,7 @@ urlpatterns = [
     re_path(r"", not_found),
 ]
 
-handler400 = "tasks.exceptions.bad_request"
-handler403 = "tasks.exceptions.permission_denied"
-handler404 = "tasks.exceptions.not_found"
-handler500 = "tasks.exceptions.server_error"
+handler400 = "api.exceptions.bad_request"
+handler403 = "api.exceptions.permission_denied"
+handler404 = "api.exceptions.not_found"
+handler500 = "api.exceptions.server_error"

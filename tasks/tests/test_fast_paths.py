@@ -12,8 +12,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer
 
+from api.renderers import UTF8JSONRenderer
 from tasks.models import Task
-from tasks.renderers import UTF8JSONRenderer
 from tasks.serializers import TaskSerializer
 
 TIMES = [
@@ -81,7 +81,7 @@ def test_postgresql_timestamps_read_back_as_utc_datetimes_equal_to_djangos(make_
     from django.db.backends.postgresql.psycopg_any import register_tzloader
     from psycopg.pq import Format
 
-    from todo_project.postgres import UTCTimestamptzLoader
+    from api.postgres import UTCTimestamptzLoader
 
     connection.ensure_connection()
     assert connection.connection.adapters.get_loader(1184, Format.TEXT) is UTCTimestamptzLoader  # 1184: timestamptz

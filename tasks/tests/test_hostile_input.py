@@ -16,8 +16,8 @@ import json
 import pytest
 from django.conf import settings
 
+from api.tests.test_errors import assert_json_error
 from tasks.models import Task
-from tasks.tests.test_errors import assert_json_error
 from tasks.tests.test_validation import assert_422_naming
 
 pytestmark = pytest.mark.django_db

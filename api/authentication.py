@@ -4,7 +4,7 @@ machinery: no user rows, the token is the user.
 Each token is checked by the one mode its header's `alg` names, never both:
 HS256 with `BETTER_AUTH_SECRET`, or — when `BETTER_AUTH_URL` is set — EdDSA,
 ES256, ES512, PS256 or RS256 with a public key from Better Auth's JWKS (see
-`tasks.jwks`), `iss` and `aud` enforced. Any other `alg` goes to the HS256
+`api.jwks`), `iss` and `aud` enforced. Any other `alg` goes to the HS256
 backend, which refuses it.
 
 The user id is read from the first of `settings.JWT_USER_ID_CLAIMS` present in
@@ -12,7 +12,6 @@ the token: `sub` for tokens a frontend mints, `session.userId` for Better
 Auth's own session JWT (its cookie cache with strategy "jwt").
 """
 
-import unicodedata
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -30,8 +29,8 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.tokens import Token
 
-from tasks.jwks import ASYMMETRIC_ALGORITHMS, JWKSCache, JWKSUnavailable, UnknownSigningKey
-from tasks.models import USER_ID_MAX_LENGTH
+from api.jwks import ASYMMETRIC_ALGORITHMS, JWKSCache, JWKSUnavailable, UnknownSigningKey
+from api.users import is_valid_user_id
 
 _MISSING = object()
 _TIME_CLAIMS = ("exp", "nbf", "iat")
@@ -63,7 +62,7 @@ def token_backend() -> TokenBackend:
 class SigningKeysUnavailable(APIException):
     """Better Auth's JWKS could not be fetched and no key for the token is
     known: the token may be valid, so 503 (with Retry-After), not 401. Lives
-    here, not in tasks.exceptions, which imports DRF views and would be a cycle."""
+    here, not in api.exceptions, which imports DRF views and would be a cycle."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Token signing keys unavailable; try again shortly"
@@ -130,16 +129,6 @@ def backend_for(raw_token: bytes | str) -> TokenBackend:
     if isinstance(algorithm, str) and algorithm in ASYMMETRIC_ALGORITHMS:
         return jwks_token_backend(algorithm, header.get("kid"))
     return token_backend()
-
-
-def is_valid_user_id(value: Any) -> bool:
-    """A non-empty string of at most 255 characters with no control or
-    surrogate characters: anything else would be a database error later."""
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= USER_ID_MAX_LENGTH
-        and not any(unicodedata.category(char) in ("Cc", "Cs") for char in value)
-    )
 
 
 def _is_numeric_date(value: Any) -> bool:

@@ -13,8 +13,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from api.throttling import UserIdRateThrottle
 from tasks.models import Task
-from tasks.throttling import UserIdRateThrottle
 
 TASKS = "/api/tasks"
 
@@ -185,7 +185,7 @@ def test_unreachable_redis_lets_requests_through_and_logs_a_warning(
     statuses = [alice.get(TASKS).status_code for _ in range(5)]
 
     assert statuses == [200] * 5
-    warnings = [record for record in caplog.records if record.name == "tasks.throttling"]
+    warnings = [record for record in caplog.records if record.name == "api.throttling"]
     assert len(warnings) == 5
     assert warnings[0].levelname == "WARNING"
     assert "throttle cache unavailable (ConnectionError)" in warnings[0].getMessage()

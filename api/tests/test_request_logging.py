@@ -17,11 +17,11 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from api.request_logging import JsonFormatter, PlainFormatter
 from tasks.views import TaskViewSet
-from todo_project.request_logging import JsonFormatter, PlainFormatter
 
 TASKS = "/api/tasks"
-REQUEST_LOGGER = "todo_project.request"
+REQUEST_LOGGER = "api.request"
 
 
 def request_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-import tasks.jwks
-from tasks.authentication import jwks_cache
-from tasks.jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey
+import api.jwks
+from api.authentication import jwks_cache
+from api.jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey
 from tasks.models import Task
 
 ORIGIN = "http://localhost:3000"
@@ -112,7 +112,7 @@ class JWKSServer:
 
 
 class Clock:
-    """Stands in for time.monotonic inside tasks.jwks, so intervals pass on demand."""
+    """Stands in for time.monotonic inside api.jwks, so intervals pass on demand."""
 
     def __init__(self):
         self.now = 1000.0
@@ -127,7 +127,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = Clock()
-    monkeypatch.setattr(tasks.jwks, "monotonic", fake)
+    monkeypatch.setattr(api.jwks, "monotonic", fake)
     return fake
 
 
@@ -444,4 +444,4 @@ def test_outage_detail_names_neither_the_url_nor_the_token(api_client, jwks_mode
 def test_fetch_refuses_a_document_without_keys(jwks_server):
     jwks_server.document = {"not": "a jwks"}
     with pytest.raises(JWKSUnavailable):
-        tasks.jwks.fetch_jwks(jwks_server.url, 5)
+        api.jwks.fetch_jwks(jwks_server.url, 5)

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from drf_spectacular.renderers import OpenApiJsonRenderer2
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -12,9 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tasks.exceptions import DATABASE_UNAVAILABLE_DETAIL, RETRY_AFTER_SECONDS
-from tasks.schema import HealthSerializer
-from todo_project import __version__
+from api.exceptions import DATABASE_UNAVAILABLE_DETAIL, RETRY_AFTER_SECONDS
+from api.schema import HealthSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class ServiceInfoView(PublicView):
             {
                 "title": "TODO API",
                 "description": "Per-user tasks for the TODO app, authenticated with Better Auth JWTs.",
-                "version": __version__,
+                "version": settings.SERVICE_VERSION,
                 "docs_url": "/docs",
                 "redoc_url": "/redoc",
                 "openapi_url": "/openapi.json",
@@ -79,11 +79,11 @@ class HealthView(PublicView):
             return Response(
                 {
                     "status": "unavailable",
-                    "version": __version__,
+                    "version": settings.SERVICE_VERSION,
                     "database": "unavailable",
                     "detail": DATABASE_UNAVAILABLE_DETAIL,
                 },
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
                 headers={"Retry-After": RETRY_AFTER_SECONDS},
             )
-        return Response({"status": "ok", "version": __version__, "database": "ok"})
+        return Response({"status": "ok", "version": settings.SERVICE_VERSION, "database": "ok"})

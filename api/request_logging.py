@@ -20,7 +20,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import LazyObject, empty
 
-logger = logging.getLogger("todo_project.request")
+logger = logging.getLogger("api.request")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")

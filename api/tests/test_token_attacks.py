@@ -23,8 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.conf import settings
 from jwt.algorithms import RSAAlgorithm
 
-from tasks.models import Task
-from tasks.tests.test_authentication import (
+from api.tests.test_authentication import (
     AUDIENCE,
     EXPIRED,
     INVALID_TOKENS,
@@ -39,6 +38,7 @@ from tasks.tests.test_authentication import (
     fresh_claims,
     sign,
 )
+from tasks.models import Task
 
 # The HS384/HS512 rows sign with the real secret on purpose (see test_authentication).
 pytestmark = [

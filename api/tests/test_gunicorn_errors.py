@@ -4,7 +4,7 @@ unparseable requests) are written as JSON, without quoting the request."""
 import json
 import socket
 
-from todo_project.gunicorn_errors import write_json_error
+from api.gunicorn_errors import write_json_error
 
 
 def read_all(sock: socket.socket) -> bytes:

@@ -3,7 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tasks.authentication import is_valid_user_id, mint_token
+from api.authentication import mint_token
+from api.users import is_valid_user_id
 
 
 class Command(BaseCommand):

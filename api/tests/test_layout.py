@@ -1,0 +1,48 @@
+"""The layout's one rule: imports run one way. `todo_project` wires the apps;
+`tasks` (the domain) builds on `api` (what every endpoint shares); `api` knows
+neither, so the plumbing can be read, tested and reused on its own."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN = {
+    "api": {"tasks", "todo_project"},
+    "tasks": {"todo_project"},
+}
+
+
+def imported_packages(path: Path) -> set[str]:
+    packages = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            packages.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            packages.add(node.module.split(".")[0])
+    return packages
+
+
+def application_modules(app: str) -> list[Path]:
+    """The app's code, not its tests: a test may drive the whole service."""
+    return [path for path in sorted((ROOT / app).rglob("*.py")) if "tests" not in path.relative_to(ROOT).parts]
+
+
+@pytest.mark.parametrize("app", sorted(FORBIDDEN))
+def test_an_app_never_imports_the_packages_that_build_on_it(app: str) -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_packages(path) & FORBIDDEN[app])
+        for path in application_modules(app)
+        if imported_packages(path) & FORBIDDEN[app]
+    }
+
+    assert offenders == {}
+
+
+def test_the_rule_sees_every_kind_of_import_back(tmp_path: Path) -> None:
+    module = tmp_path / "module.py"
+    module.write_text("from tasks.models import Task\nimport todo_project.settings\nfrom . import sibling\n")
+
+    assert imported_packages(module) == {"tasks", "todo_project"}
+    assert len(application_modules("api")) > 10
