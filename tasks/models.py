@@ -61,3 +61,19 @@ class Task(models.Model):
             if (fields := kwargs.get("update_fields")) is not None:
                 kwargs["update_fields"] = {*fields, "updated_at"}
         super().save(*args, **kwargs)
+
+    def set_completed(self, completed: bool | None) -> None:
+        """Flip `completed` (None) or set it, saving only a change.
+
+        Call it on a row read with select_for_update() in a transaction: the
+        lock makes concurrent flips queue up, so each sees the state the
+        previous one left, answers with the state it produced, and stamps
+        updated_at once it holds the lock, in the order of the flips. (One
+        UPDATE ... RETURNING in autocommit would save two round trips but lose
+        both: its updated_at is computed before it waits, and it commits even
+        when the worker that sent it has died; docs/decisions/toggle-row-lock.md.)
+        """
+        completed = not self.completed if completed is None else completed
+        if completed != self.completed:
+            self.completed = completed
+            self.save(update_fields=["completed"])

@@ -1,9 +1,10 @@
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -102,10 +103,14 @@ class TaskViewSet(viewsets.ModelViewSet):
         ):
             raise LengthRequired()
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Task]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Task.objects.none()
-        return Task.objects.filter(user_id=self.request.user.id)
+        tasks = Task.objects.filter(user_id=self.request.user.id)
+        if self.action == "complete":
+            # The flip reads and writes under a row lock: see Task.set_completed.
+            tasks = tasks.select_for_update()
+        return tasks
 
     def get_throttles(self) -> list[BaseThrottle]:
         # Read per request, so API_RATE_LIMIT is honoured as configured now.
@@ -117,11 +122,15 @@ class TaskViewSet(viewsets.ModelViewSet):
         return TaskSerializer
 
     def get_object(self) -> Task:
-        # get(), not first(): no ORDER BY to compile or run for a single row.
+        """DRF's contract (the caller's task by the id in the path, then the
+        object permissions), with every bad id a 404 before any query, and
+        get() rather than DRF's filter: no ORDER BY for a single row."""
         try:
-            return self.get_queryset().get(pk=parse_task_id(self.kwargs["pk"]))
+            task = self.get_queryset().get(pk=parse_task_id(self.kwargs["pk"]))
         except Task.DoesNotExist:
             raise task_not_found() from None
+        self.check_object_permissions(self.request, task)
+        return task
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Rows with the task's field names, not Task instances: building 500
@@ -141,12 +150,6 @@ class TaskViewSet(viewsets.ModelViewSet):
         kwargs["partial"] = True
         return super().update(request, *args, **kwargs)
 
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        deleted, _ = self.get_queryset().filter(pk=parse_task_id(kwargs["pk"])).delete()
-        if not deleted:
-            raise task_not_found()
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
     @extend_schema(
         operation_id="completeTask",
         summary="Flip `completed`, or set it",
@@ -158,24 +161,12 @@ class TaskViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, pk: str) -> Response:
-        task_id = parse_task_id(pk)
+        # The id, then the body, are judged before a transaction opens (on
+        # SQLite that is BEGIN IMMEDIATE, the database's write lock).
+        parse_task_id(pk)
         body = TaskCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        wanted = body.validated_data.get("completed")
         with transaction.atomic():
-            # The row lock makes concurrent flips queue up: each sees the state
-            # the previous one left, answers with the state it produced, and
-            # stamps updated_at once it holds the lock, so the stamps follow
-            # the order of the flips. (One UPDATE ... RETURNING in autocommit
-            # would save two round trips but lose both: its updated_at is
-            # computed before it waits, and it commits even when the worker
-            # that sent it has died; e2e/test_graceful_shutdown.py.)
-            try:
-                task = self.get_queryset().select_for_update().get(pk=task_id)
-            except Task.DoesNotExist:
-                raise task_not_found() from None
-            completed = not task.completed if wanted is None else wanted
-            if completed != task.completed:
-                task.completed = completed
-                task.save(update_fields=["completed"])
+            task = self.get_object()
+            task.set_completed(body.validated_data.get("completed"))
         return Response(TaskSerializer(task).data)

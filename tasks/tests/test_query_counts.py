@@ -135,10 +135,11 @@ class TestSingleTask:
 
         assert response.status_code == 422
 
-    def test_delete_is_one_delete(self, alice, make_task, django_assert_num_queries):
+    def test_delete_is_the_lookup_and_one_delete(self, alice, make_task, django_assert_num_queries):
+        """DRF's get_object first, so object permissions see the task."""
         task = make_task()
 
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(2):
             response = alice.delete(f"/api/tasks/{task.id}")
 
         assert response.status_code == 204
