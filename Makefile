@@ -12,7 +12,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 BENCH_PG_URL ?= $(PG_TEST_URL)
 
 # `make test-pgbouncer`: the suites again, through a loopback PgBouncer in
-# transaction pooling mode (deploy/pgbouncer/) in front of that PostgreSQL. Its
+# transaction pooling mode (e2e/pgbouncer/) in front of that PostgreSQL. Its
 # own database name, so pytest-django's test_pgb_todo never collides with the
 # test_postgres of `make test-postgres`.
 PGBOUNCER_PORT ?= 6432
@@ -45,7 +45,10 @@ interop: ## Install the pinned Better Auth for the interop tests (npm ci; skippe
 $(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package.json $(INTEROP)/package-lock.json
 	npm ci --prefix $(INTEROP) --no-audit --no-fund
 
-run: venv ## Serve the API on http://127.0.0.1:8000 (SQLite and dev secrets unless configured)
+# Development mode is asked for here, explicitly: unset, DJANGO_DEBUG means
+# production, which refuses to start without real secrets.
+run: export DJANGO_DEBUG ?= true
+run: venv ## Serve the API on http://127.0.0.1:8000 in development mode (SQLite and dev secrets unless configured)
 	$(PY) manage.py migrate --noinput
 	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
@@ -90,14 +93,14 @@ E2E_DROP_WARNING = todo_e2e_[0-9a-f]*/[a-z]*@127.0.0.1:[0-9]* got packet 'E' fro
 test-pgbouncer: venv interop ## Unit and end-to-end tests on PostgreSQL through PgBouncer in transaction pooling mode
 	@echo "== tests through PgBouncer in transaction pooling mode ($(PGBOUNCER_URL) -> $(PG_TEST_URL))"
 	@$(DROP_PGBOUNCER_TEST_DB)
-	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run up
+	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) e2e/pgbouncer/run up
 	@status=0; \
 	DATABASE_URL=$(PGBOUNCER_URL) EXPECT_TRANSACTION_POOLER=1 $(PY) -m pytest --reuse-db --create-db || status=$$?; \
 	if [ $$status -eq 0 ]; then \
 		echo "== end-to-end tests through PgBouncer ($(PGBOUNCER_ADMIN_URL))"; \
 		E2E_PG_URL=$(PGBOUNCER_ADMIN_URL) $(PY) -m pytest e2e || status=$$?; \
 	fi; \
-	PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run down || status=1; \
+	PGBOUNCER_PORT=$(PGBOUNCER_PORT) e2e/pgbouncer/run down || status=1; \
 	$(DROP_PGBOUNCER_TEST_DB) || status=1; \
 	if grep -E ' (WARNING|ERROR|FATAL) ' "$(PGBOUNCER_LOG)" | grep -v "$(E2E_DROP_WARNING)"; then \
 		echo "make test-pgbouncer: PgBouncer logged the errors above ($(PGBOUNCER_LOG))"; status=1; \
@@ -105,17 +108,17 @@ test-pgbouncer: venv interop ## Unit and end-to-end tests on PostgreSQL through 
 	exit $$status
 
 bench-pgbouncer: venv ## make bench with the service and the baseline reaching PostgreSQL through the loopback PgBouncer
-	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run up
+	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) e2e/pgbouncer/run up
 	@status=0; \
 	$(MAKE) --no-print-directory bench BENCH_PG_URL=$(PGBOUNCER_ADMIN_URL) || status=$$?; \
-	PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run down || status=1; \
+	PGBOUNCER_PORT=$(PGBOUNCER_PORT) e2e/pgbouncer/run down || status=1; \
 	exit $$status
 
 pgbouncer-up: ## Start the loopback PgBouncer (transaction pooling) on 127.0.0.1:$PGBOUNCER_PORT (6432)
-	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run up
+	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) e2e/pgbouncer/run up
 
 pgbouncer-down: ## Stop the loopback PgBouncer
-	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) deploy/pgbouncer/run down
+	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) e2e/pgbouncer/run down
 
 lint: venv ## ruff: lint and formatting
 	$(VENV)/bin/ruff check .

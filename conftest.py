@@ -102,7 +102,7 @@ def value_in_fresh_process() -> Callable[..., Any]:
         result = subprocess.run(  # noqa: S603 (our own interpreter and settings)
             [sys.executable, "-c", program.format(expression=expression)],
             cwd=Path(__file__).resolve().parent,
-            env={**clean, **env},
+            env={**clean, "DJANGO_DEBUG": "true", **env},
             capture_output=True,
             text=True,
             timeout=60,

@@ -23,6 +23,7 @@ from django.utils.functional import cached_property
 from rest_framework import HTTP_HEADER_ENCODING, status
 from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.request import Request
+from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
@@ -54,9 +55,13 @@ def _token_backend(algorithm: str, key: str, audience: str | None, issuer: str |
 
 
 def token_backend() -> TokenBackend:
-    """The signing/verifying backend for the current settings (tests override them)."""
-    conf = settings.SIMPLE_JWT
-    return _token_backend(conf["ALGORITHM"], conf["SIGNING_KEY"], conf["AUDIENCE"], conf["ISSUER"], conf["LEEWAY"])
+    """The HS256 backend for the current SIMPLE_JWT settings (tests override
+    them; simplejwt reloads its api_settings when they do). TokenError when
+    no BETTER_AUTH_SECRET is configured (JWKS mode): HS256 tokens are refused."""
+    conf = simplejwt_settings.api_settings
+    if not conf.SIGNING_KEY:
+        raise TokenError("Invalid token: algorithm not allowed")
+    return _token_backend(conf.ALGORITHM, conf.SIGNING_KEY, conf.AUDIENCE, conf.ISSUER, conf.LEEWAY)
 
 
 class SigningKeysUnavailable(APIException):
@@ -109,9 +114,9 @@ def jwks_token_backend(algorithm: str, kid: Any) -> JWKSTokenBackend:
         algorithm,
         keys,
         kid=kid,
-        audience=settings.BETTER_AUTH_JWT_AUDIENCE,
-        issuer=settings.BETTER_AUTH_JWT_ISSUER,
-        leeway=settings.JWT_LEEWAY_SECONDS,
+        audience=settings.BETTER_AUTH_JWKS_AUDIENCE,
+        issuer=settings.BETTER_AUTH_JWKS_ISSUER,
+        leeway=simplejwt_settings.api_settings.LEEWAY,
     )
 
 
@@ -122,8 +127,8 @@ def backend_for(raw_token: bytes | str) -> TokenBackend:
         return token_backend()  # HS256 only: no header to read before PyJWT's own
     try:
         header = jwt.get_unverified_header(raw_token)
-    except jwt.PyJWTError:
-        return token_backend()  # reports the malformed token
+    except jwt.PyJWTError as error:
+        raise TokenError("Invalid token: malformed") from error
     algorithm = header.get("alg")
     # `alg` is attacker-controlled JSON: it may be a list or an object.
     if isinstance(algorithm, str) and algorithm in ASYMMETRIC_ALGORITHMS:
@@ -166,10 +171,11 @@ def claims_for_user_id(user_id: str, lifetime: timedelta) -> dict[str, Any]:
     for part in parents:
         target = target.setdefault(part, {})
     target[leaf] = user_id
-    if settings.SIMPLE_JWT["ISSUER"]:
-        payload["iss"] = settings.SIMPLE_JWT["ISSUER"]
-    if settings.SIMPLE_JWT["AUDIENCE"]:
-        payload["aud"] = settings.SIMPLE_JWT["AUDIENCE"]
+    conf = simplejwt_settings.api_settings
+    if conf.ISSUER:
+        payload["iss"] = conf.ISSUER
+    if conf.AUDIENCE:
+        payload["aud"] = conf.AUDIENCE
     return payload
 
 

@@ -1,9 +1,10 @@
 """Settings for the TODO API.
 
 Every environment variable the service reads is declared in the first block
-below, with its type and default. The defaults run a development service with
-no configuration at all (SQLite, development secrets, a warning for each);
-with DJANGO_DEBUG=false the service refuses to start on unsafe secrets.
+below, with its type and default. Unset means the safe choice: production
+mode, which refuses to start without real secrets. Development mode
+(DJANGO_DEBUG=true, as `make run` and the tests set it) runs with no other
+configuration at all: SQLite, development secrets, a warning for each.
 """
 
 import re
@@ -18,7 +19,7 @@ from todo_project.env import env_bool, env_int, env_list, env_origin, env_str, e
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Public on purpose: development only, and refused when DJANGO_DEBUG=false.
+# Public on purpose: development only, and refused in production.
 DEV_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"  # noqa: S105
 DEV_BETTER_AUTH_SECRET = "development-better-auth-secret-do-not-use-in-production"  # noqa: S105
 # Placeholders shipped in .env.example: refused like the development defaults.
@@ -29,31 +30,42 @@ KNOWN_PLACEHOLDER_SECRETS = {
     "change-me-to-the-better-auth-secret",
 }
 MIN_SECRET_LENGTH = 32
+# Old names that must not be silently ignored.
+RENAMED_VARIABLES = {
+    "BETTER_AUTH_JWT_ISSUER": "BETTER_AUTH_JWKS_ISSUER",
+    "BETTER_AUTH_JWT_AUDIENCE": "BETTER_AUTH_JWKS_AUDIENCE",
+}
 
 # --- Environment ---------------------------------------------------------------
-DEBUG: bool = env_bool("DJANGO_DEBUG", default=True)
-SECRET_KEY: str = env_str("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
+DEBUG: bool = env_bool("DJANGO_DEBUG", default=False)
+SECRET_KEY: str = env_str("DJANGO_SECRET_KEY", DEV_SECRET_KEY if DEBUG else "") or ""
 ALLOWED_HOSTS: list[str] = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 DATABASE_URL: str = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASE_CONNECT_TIMEOUT: int = env_int("DATABASE_CONNECT_TIMEOUT", default=5, minimum=1)
-BETTER_AUTH_SECRET: str = env_str("BETTER_AUTH_SECRET", DEV_BETTER_AUTH_SECRET)
 # JWKS mode: tokens signed by Better Auth's jwt() plugin (EdDSA, ES256, ES512,
 # PS256, RS256), verified with the public keys it publishes. Off when unset.
 BETTER_AUTH_URL: str | None = env_origin("BETTER_AUTH_URL")
+# HS256 tokens, signed with Better Auth's shared secret. Unset in JWKS mode:
+# HS256 tokens are then refused. Development without JWKS uses a public one.
+BETTER_AUTH_SECRET: str | None = env_str(
+    "BETTER_AUTH_SECRET", DEV_BETTER_AUTH_SECRET if DEBUG and not BETTER_AUTH_URL else None
+)
 BETTER_AUTH_JWKS_URL: str | None = env_url(
     "BETTER_AUTH_JWKS_URL", f"{BETTER_AUTH_URL}/api/auth/jwks" if BETTER_AUTH_URL else None
 )
 # The iss and aud every JWKS-verified token must carry: Better Auth's jwt()
 # plugin uses its base URL for both unless its jwt.issuer / jwt.audience are set.
-BETTER_AUTH_JWT_ISSUER: str | None = env_str("BETTER_AUTH_JWT_ISSUER", BETTER_AUTH_URL)
-BETTER_AUTH_JWT_AUDIENCE: str | None = env_str("BETTER_AUTH_JWT_AUDIENCE", BETTER_AUTH_URL)
+BETTER_AUTH_JWKS_ISSUER: str | None = env_str("BETTER_AUTH_JWKS_ISSUER", BETTER_AUTH_URL)
+BETTER_AUTH_JWKS_AUDIENCE: str | None = env_str("BETTER_AUTH_JWKS_AUDIENCE", BETTER_AUTH_URL)
 # How long fetched keys count as current; an unknown key id refetches at most
 # once per BETTER_AUTH_JWKS_REFRESH_SECONDS; each fetch gives up after the timeout.
 BETTER_AUTH_JWKS_CACHE_SECONDS: int = env_int("BETTER_AUTH_JWKS_CACHE_SECONDS", default=300, minimum=1)
 BETTER_AUTH_JWKS_REFRESH_SECONDS: int = env_int("BETTER_AUTH_JWKS_REFRESH_SECONDS", default=10, minimum=1)
 BETTER_AUTH_JWKS_TIMEOUT_SECONDS: int = env_int("BETTER_AUTH_JWKS_TIMEOUT_SECONDS", default=5, minimum=1)
 JWT_USER_ID_CLAIMS: list[str] = env_list("JWT_USER_ID_CLAIMS", ["sub", "session.userId"])
+# Clock leeway for exp, nbf and iat, in both modes.
 JWT_LEEWAY_SECONDS: int = env_int("JWT_LEEWAY_SECONDS", default=30)
+# The iss and aud every HS256 token must carry, when set.
 JWT_ISSUER: str | None = env_str("JWT_ISSUER")
 JWT_AUDIENCE: str | None = env_str("JWT_AUDIENCE")
 CORS_ALLOWED_ORIGINS: list[str] = env_list("CORS_ALLOWED_ORIGINS", ["http://localhost:3000", "http://127.0.0.1:3000"])
@@ -76,19 +88,35 @@ WEB_CONCURRENCY: int = env_int("WEB_CONCURRENCY", default=2, minimum=1)
 SERVICE_VERSION: str = __version__
 
 # --- Start-up guard rails ------------------------------------------------------
+for _old, _new in RENAMED_VARIABLES.items():
+    if is_set(_old):
+        refuse_to_start(f"{_old} was renamed {_new}")
+
 if not DEBUG:
+    _missing = []
+    if not SECRET_KEY:
+        _missing.append("DJANGO_SECRET_KEY")
+    if not BETTER_AUTH_SECRET and not BETTER_AUTH_URL:
+        _missing.append("BETTER_AUTH_SECRET (HS256 tokens) or BETTER_AUTH_URL (Better Auth's JWKS)")
+    if _missing:
+        refuse_to_start(
+            f"production mode (DJANGO_DEBUG is not true) needs {' and '.join(_missing)}; "
+            "for development set DJANGO_DEBUG=true"
+        )
     for _name, _value in (("DJANGO_SECRET_KEY", SECRET_KEY), ("BETTER_AUTH_SECRET", BETTER_AUTH_SECRET)):
-        if not is_set(_name):
-            refuse_to_start(f"{_name} must be set when DJANGO_DEBUG=false")
+        if _value is None:
+            continue
         if _value in KNOWN_PLACEHOLDER_SECRETS:
             refuse_to_start(f"{_name} is a known development or example value; generate a real secret")
         if len(_value) < MIN_SECRET_LENGTH:
             refuse_to_start(f"{_name} must be at least {MIN_SECRET_LENGTH} characters long")
 else:
+    print("warning: DJANGO_DEBUG=true: development mode, never for production", file=sys.stderr)
     _DEV_DEFAULTS = {
-        "DJANGO_DEBUG": "development mode is on (set DJANGO_DEBUG=false in production)",
         "DJANGO_SECRET_KEY": "using an insecure development key",
-        "BETTER_AUTH_SECRET": "using a development secret to verify tokens",
+        "BETTER_AUTH_SECRET": "using a development secret to verify tokens"
+        if not BETTER_AUTH_URL
+        else "HS256 tokens are refused (JWKS mode)",
         "DATABASE_URL": f"using SQLite at {BASE_DIR / 'db.sqlite3'}",
     }
     for _name, _what in _DEV_DEFAULTS.items():
@@ -265,6 +293,9 @@ else:
     # break plain-HTTP clients. DJANGO_SECURE_SSL=true turns all of them on.
     SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
 
+# Debug pages and error reports hide every setting that can hold a password.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "api.error_reports.SecretHidingReporterFilter"
+
 CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "X-Request-ID"]
 
 # --- Django REST framework and JWT -----------------------------------------------
@@ -279,20 +310,15 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
 }
 
+# simplejwt verifies HS256 tokens with these (api/authentication.py); the
+# JWKS mode takes its keys, issuer and audience from BETTER_AUTH_* above.
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": BETTER_AUTH_SECRET,
-    "VERIFYING_KEY": None,
     "ISSUER": JWT_ISSUER,
     "AUDIENCE": JWT_AUDIENCE,
-    "LEEWAY": JWT_LEEWAY_SECONDS,
-    "AUTH_HEADER_TYPES": ("Bearer",),
-    "USER_ID_CLAIM": JWT_USER_ID_CLAIMS[0],
-    # Better Auth tokens carry neither simplejwt's token_type nor a jti.
-    "TOKEN_TYPE_CLAIM": None,
-    "JTI_CLAIM": None,
-    "AUTH_TOKEN_CLASSES": ("api.authentication.BetterAuthToken",),
-    "TOKEN_USER_CLASS": "api.authentication.BetterAuthUser",
+    "LEEWAY": JWT_LEEWAY_SECONDS,  # both modes
+    "AUTH_HEADER_TYPES": ("Bearer",),  # the WWW-Authenticate challenge
 }
 
 SPECTACULAR_SETTINGS = {

@@ -173,3 +173,11 @@ class TestConfiguration:
 
         assert jwt.decode(token, secret, algorithms=["HS256"])["sub"] == "alice"
         assert list_tasks(api_client, token).status_code == 200
+
+
+def test_without_the_shared_secret_no_token_is_minted(settings):
+    """JWKS mode with no BETTER_AUTH_SECRET: the service accepts no HS256 token."""
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": None}
+
+    with pytest.raises(CommandError, match="BETTER_AUTH_SECRET is not set"):
+        call_command("mint_token", "alice", stdout=io.StringIO())

@@ -1,6 +1,6 @@
-"""Production guard rails: with DJANGO_DEBUG=false the service refuses unsafe
-secrets with one line on stderr; with no configuration it runs in development
-mode and says so. Each test starts a fresh Python process, since settings are
+"""Production guard rails: unless DJANGO_DEBUG=true asks for development mode,
+the service runs in production mode and refuses missing or unsafe secrets with
+one line on stderr; development mode says what it defaults. Each test starts a fresh Python process, since settings are
 read once at start-up."""
 
 import os
@@ -160,7 +160,7 @@ def test_jwks_settings_default_to_the_better_auth_origin():
     code = (
         "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'todo_project.settings'); django.setup();"
         "from django.conf import settings as s;"
-        "print(s.BETTER_AUTH_URL, s.BETTER_AUTH_JWKS_URL, s.BETTER_AUTH_JWT_ISSUER, s.BETTER_AUTH_JWT_AUDIENCE)"
+        "print(s.BETTER_AUTH_URL, s.BETTER_AUTH_JWKS_URL, s.BETTER_AUTH_JWKS_ISSUER, s.BETTER_AUTH_JWKS_AUDIENCE)"
     )
     result = run(["-c", code], production_env(BETTER_AUTH_URL="https://app.example.com/"))
 
@@ -193,8 +193,23 @@ def test_production_configuration_with_tls_passes_check_deploy():
 # --- Development mode -------------------------------------------------------------------------
 
 
-def test_no_configuration_runs_in_development_mode_with_a_warning_per_default():
+def test_no_configuration_at_all_is_production_mode_and_refuses_naming_what_to_set():
     result = manage("check", env=clean_env())
+
+    line = assert_refused_with_one_line(result, "DJANGO_SECRET_KEY")
+    for wanted in ("BETTER_AUTH_SECRET", "BETTER_AUTH_URL", "DJANGO_DEBUG=true"):
+        assert wanted in line
+
+
+@pytest.mark.parametrize("value", ["false", "0", "no", "off"])
+def test_debug_set_to_false_in_any_spelling_is_production_mode(value):
+    result = manage("check", env=clean_env(DJANGO_DEBUG=value))
+
+    assert_refused_with_one_line(result, "DJANGO_SECRET_KEY")
+
+
+def test_development_mode_asked_for_runs_with_a_warning_per_default():
+    result = manage("check", env=clean_env(DJANGO_DEBUG="true"))
 
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
@@ -204,7 +219,7 @@ def test_no_configuration_runs_in_development_mode_with_a_warning_per_default():
 
 
 def test_development_warnings_never_print_a_secret():
-    result = manage("check", env=clean_env())
+    result = manage("check", env=clean_env(DJANGO_DEBUG="true"))
 
     output = result.stdout + result.stderr
     assert DEV_SECRET_KEY not in output
@@ -217,10 +232,55 @@ def test_configured_variables_get_no_development_warning():
     result = manage("check", env=env)
 
     assert result.returncode == 0, result.stderr
-    for variable in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "BETTER_AUTH_SECRET"):
+    for variable in ("DJANGO_SECRET_KEY", "BETTER_AUTH_SECRET"):
         assert variable not in result.stderr
     assert GOOD_SECRET_KEY not in result.stdout + result.stderr
     assert GOOD_AUTH_SECRET not in result.stdout + result.stderr
+
+
+# --- JWKS mode needs no shared secret -----------------------------------------------------
+
+
+def test_jwks_mode_in_production_starts_without_the_better_auth_secret():
+    env = production_env(BETTER_AUTH_URL="https://app.example.com")
+    del env["BETTER_AUTH_SECRET"]
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr.strip() == ""
+
+
+def test_jwks_mode_still_refuses_an_unsafe_better_auth_secret():
+    env = production_env(BETTER_AUTH_URL="https://app.example.com", BETTER_AUTH_SECRET=SHORT_SECRET)
+
+    assert_refused_with_one_line(manage("check", env=env), "BETTER_AUTH_SECRET")
+
+
+def test_jwks_mode_in_development_uses_no_development_secret():
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'todo_project.settings'); django.setup();"
+        "from django.conf import settings as s; print(s.BETTER_AUTH_SECRET, s.SIMPLE_JWT['SIGNING_KEY'])"
+    )
+    result = run(["-c", code], clean_env(DJANGO_DEBUG="true", BETTER_AUTH_URL="https://app.example.com"))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "None"]
+    assert "HS256 tokens are refused" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("BETTER_AUTH_JWT_ISSUER", "BETTER_AUTH_JWKS_ISSUER"),
+        ("BETTER_AUTH_JWT_AUDIENCE", "BETTER_AUTH_JWKS_AUDIENCE"),
+    ],
+)
+def test_a_renamed_variable_is_refused_naming_its_new_name(old, new):
+    env = production_env(BETTER_AUTH_URL="https://app.example.com", **{old: "https://app.example.com"})
+
+    line = assert_refused_with_one_line(manage("check", env=env), old)
+    assert new in line
 
 
 # --- gunicorn refuses before forking workers ------------------------------------------------
@@ -236,6 +296,13 @@ def test_gunicorn_config_refuses_production_without_secrets():
     result = load_gunicorn_conf(env)
 
     assert_refused_with_one_line(result, "DJANGO_SECRET_KEY")
+
+
+def test_gunicorn_config_with_no_environment_at_all_refuses_with_one_line():
+    result = load_gunicorn_conf(clean_env())
+
+    line = assert_refused_with_one_line(result, "DJANGO_SECRET_KEY")
+    assert "BETTER_AUTH_SECRET" in line
 
 
 def test_gunicorn_config_refuses_production_without_the_better_auth_secret():

@@ -2,6 +2,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rest_framework_simplejwt.exceptions import TokenError
 
 from api.authentication import mint_token
 from api.users import is_valid_user_id
@@ -22,4 +23,8 @@ class Command(BaseCommand):
             raise CommandError("USER_ID must be 1-255 characters with no control characters.")
         if minutes < 1:
             raise CommandError("--minutes must be at least 1.")
-        self.stdout.write(mint_token(user_id, timedelta(minutes=minutes)))
+        try:
+            token = mint_token(user_id, timedelta(minutes=minutes))
+        except TokenError:
+            raise CommandError("BETTER_AUTH_SECRET is not set: this service accepts no HS256 tokens.") from None
+        self.stdout.write(token)
