@@ -82,6 +82,7 @@ class JWKSServer:
         self.document = {"keys": [public_jwk(alg, f"key-{alg.lower()}") for alg in ALGORITHMS]}
         self.status = 200
         self.delay = 0.0
+        self.redirect_to = None
         self.requests = 0
         self._lock = threading.Lock()
         server = self
@@ -91,6 +92,12 @@ class JWKSServer:
                 with server._lock:
                     server.requests += 1
                 time.sleep(server.delay)
+                if server.redirect_to:
+                    self.send_response(302)
+                    self.send_header("Location", server.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = json.dumps(server.document).encode()
                 self.send_response(server.status)
                 self.send_header("Content-Type", "application/json")
@@ -141,8 +148,8 @@ def jwks_server():
 def configure(settings, jwks_url):
     settings.BETTER_AUTH_URL = ORIGIN
     settings.BETTER_AUTH_JWKS_URL = jwks_url
-    settings.BETTER_AUTH_JWT_ISSUER = ORIGIN
-    settings.BETTER_AUTH_JWT_AUDIENCE = ORIGIN
+    settings.BETTER_AUTH_JWKS_ISSUER = ORIGIN
+    settings.BETTER_AUTH_JWKS_AUDIENCE = ORIGIN
     settings.BETTER_AUTH_JWKS_CACHE_SECONDS = CACHE_SECONDS
     settings.BETTER_AUTH_JWKS_REFRESH_SECONDS = REFRESH_SECONDS
     settings.BETTER_AUTH_JWKS_TIMEOUT_SECONDS = 1
@@ -255,8 +262,8 @@ def test_issuer_and_audience_are_enforced(api_client, jwks_mode, overrides, deta
 
 
 def test_configured_issuer_and_audience_replace_the_origin(api_client, jwks_mode, settings):
-    settings.BETTER_AUTH_JWT_ISSUER = "https://auth.example.com"
-    settings.BETTER_AUTH_JWT_AUDIENCE = "todo-api"
+    settings.BETTER_AUTH_JWKS_ISSUER = "https://auth.example.com"
+    settings.BETTER_AUTH_JWKS_AUDIENCE = "todo-api"
     assert_unauthorized(list_with(api_client, sign()), "Invalid token: wrong issuer")
     assert list_with(api_client, sign(iss="https://auth.example.com", aud="todo-api")).status_code == 200
 
@@ -306,6 +313,14 @@ def test_hs256_token_signed_with_a_public_key_is_refused(api_client, jwks_mode):
         token = hmac_forge(header, claims(), public_pem)
         assert_unauthorized(list_with(api_client, token))
     assert not Task.objects.exists()
+
+
+def test_key_published_for_encryption_is_never_used_to_verify(api_client, jwks_mode):
+    jwk = public_jwk("EdDSA", "enc-key")
+    jwk["use"] = "enc"
+    jwks_mode.document = {"keys": [jwk]}
+
+    assert_unauthorized(list_with(api_client, sign("EdDSA", "enc-key")), "Invalid token: unknown signing key")
 
 
 def test_hs256_token_signed_with_the_jwks_document_is_refused(api_client, jwks_mode):
@@ -439,6 +454,49 @@ def test_outage_detail_names_neither_the_url_nor_the_token(api_client, jwks_mode
     body = list_with(api_client, token).content.decode()
     assert jwks_mode.url not in body
     assert token not in body
+
+
+def test_a_redirecting_key_endpoint_is_not_followed(api_client, jwks_mode):
+    """Keys come from the configured URL only, never from wherever it points."""
+    elsewhere = JWKSServer()
+    try:
+        jwks_mode.redirect_to = elsewhere.url
+
+        assert_keys_unavailable(list_with(api_client, sign()))
+        assert elsewhere.requests == 0
+    finally:
+        elsewhere.close()
+
+
+def test_an_oversized_key_document_is_refused(api_client, jwks_mode):
+    """A key endpoint cannot make a worker read an unbounded body."""
+    jwks_mode.document = {**jwks_mode.document, "padding": "x" * api.jwks.MAX_JWKS_BYTES}
+
+    assert_keys_unavailable(list_with(api_client, sign()))
+
+
+def test_a_key_document_just_under_the_limit_is_read(api_client, jwks_mode):
+    size = len(json.dumps(jwks_mode.document))
+    jwks_mode.document = {**jwks_mode.document, "padding": "x" * (api.jwks.MAX_JWKS_BYTES - size - 20)}
+
+    assert list_with(api_client, sign()).status_code == 200
+
+
+# --- JWKS mode without a shared secret --------------------------------------------------
+
+
+def test_without_the_shared_secret_hs256_tokens_are_refused(api_client, jwks_mode, settings, make_token):
+    secret = settings.SIMPLE_JWT["SIGNING_KEY"]
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": None}
+
+    assert_unauthorized(list_with(api_client, make_token("alice", key=secret)), "Invalid token: algorithm not allowed")
+    assert list_with(api_client, sign()).status_code == 200
+
+
+def test_without_the_shared_secret_a_malformed_token_is_still_named_malformed(api_client, jwks_mode, settings):
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": None}
+
+    assert_unauthorized(list_with(api_client, "not-a-jwt"), "Invalid token: malformed")
 
 
 def test_fetch_refuses_a_document_without_keys(jwks_server):
