@@ -21,10 +21,13 @@ INTERNAL_ERROR_DETAIL = "Internal server error"
 DATABASE_UNAVAILABLE_DETAIL = "Database unavailable; try again shortly"
 
 
-class ServiceUnavailable(exceptions.APIException):
+class DatabaseUnavailable(exceptions.APIException):
+    """The database refused, dropped or timed out a connection: the request
+    may succeed once it is back (503 with Retry-After)."""
+
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = DATABASE_UNAVAILABLE_DETAIL
-    default_code = "service_unavailable"
+    default_code = "database_unavailable"
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -59,7 +62,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         # Connection refused, timed out or dropped: the request may succeed
         # once the database is back.
         logger.warning("database unavailable: %s", type(exc).__name__)
-        exc = ServiceUnavailable()
+        exc = DatabaseUnavailable()
 
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}

@@ -34,14 +34,15 @@ REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "user_id", "request
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
 
-def request_id_for(request: HttpRequest) -> str:
+def choose_request_id(request: HttpRequest) -> str:
+    """The client's `X-Request-ID` when it is well-formed, else a new one."""
     candidate = request.headers.get(REQUEST_ID_HEADER, "")
     if REQUEST_ID_PATTERN.fullmatch(candidate):
         return candidate
     return uuid.uuid4().hex
 
 
-def user_id_for(request: HttpRequest) -> str | None:
+def authenticated_user_id(request: HttpRequest) -> str | None:
     """The id of whoever the request authenticated as, if anyone.
 
     DRF sets the user it authenticates on the underlying HttpRequest too.
@@ -60,7 +61,7 @@ class RequestLoggingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request_id_for(request)
+        request_id = choose_request_id(request)
         request.request_id = request_id
         started = time.perf_counter()
         context = current_request_id.set(request_id)
@@ -73,7 +74,7 @@ class RequestLoggingMiddleware:
             "path": request.path,
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            "user_id": user_id_for(request),
+            "user_id": authenticated_user_id(request),
             "request_id": request_id,
         }
         response[REQUEST_ID_HEADER] = request_id
@@ -83,7 +84,7 @@ class RequestLoggingMiddleware:
         return response
 
 
-def request_id_of(record: logging.LogRecord) -> str | None:
+def request_id_of_record(record: logging.LogRecord) -> str | None:
     """The id of the request a record was logged for, if any: the one being
     served, or the one Django attaches to its "Internal Server Error" record,
     which it writes after the middleware has returned."""
@@ -100,7 +101,7 @@ class PlainFormatter(logging.Formatter):
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         line = super().formatMessage(record)
-        request_id = request_id_of(record)
+        request_id = request_id_of_record(record)
         if request_id and "request_id" not in record.__dict__:
             line += f" request_id={json.dumps(request_id)}"
         return line
@@ -122,7 +123,7 @@ class JsonFormatter(logging.Formatter):
             # The plain line's key=value text would repeat the fields.
             entry["message"] = f"{fields['method']} {fields['path']} {fields['status']}"
         entry.update(fields)
-        if "request_id" not in entry and (request_id := request_id_of(record)):
+        if "request_id" not in entry and (request_id := request_id_of_record(record)):
             entry["request_id"] = request_id
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
