@@ -1,22 +1,18 @@
 """Fixtures shared by every test: clients that carry real Bearer tokens, and
-tasks created straight in the database."""
+tasks created straight in the database. The plain helpers they call are in
+testing/; test modules import those from there, never from here."""
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
-from django.conf import settings
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tasks.models import Task
+from testing import processes
+from testing.credentials import signing_key
+from testing.tokens import mint
 
 TokenFactory = Callable[..., str]
 
@@ -31,7 +27,9 @@ def _no_rate_limit_unless_asked(settings: Any) -> None:
 @pytest.fixture
 def make_token() -> TokenFactory:
     """Sign a token the way a Better Auth frontend would: HS256 with the shared
-    secret, signed here with PyJWT rather than by the code under test."""
+    secret, signed here with PyJWT rather than by the code under test.
+    `make_token(user_id, expires_in=, key=, algorithm=, **claims)`; a claim
+    given as None is left out."""
 
     def _make(
         user_id: Any = "alice",
@@ -41,11 +39,7 @@ def make_token() -> TokenFactory:
         algorithm: str = "HS256",
         **claims: Any,
     ) -> str:
-        now = timezone.now()
-        payload = {"sub": user_id, "iat": int(now.timestamp()), "exp": int((now + expires_in).timestamp())}
-        payload.update(claims)
-        payload = {name: value for name, value in payload.items() if value is not None}
-        return jwt.encode(payload, key or settings.SIMPLE_JWT["SIGNING_KEY"], algorithm=algorithm)
+        return mint(key or signing_key(), user_id, expires_in=expires_in, algorithm=algorithm, **claims)
 
     return _make
 
@@ -89,25 +83,6 @@ def make_task(db: None) -> Callable[..., Task]:
 def value_in_fresh_process() -> Callable[..., Any]:
     """`value_in_fresh_process(expression, **env)`: the JSON value of
     `expression` (with `settings` and `connection` in scope) in a new
-    interpreter, whose environment is this one's without DATABASE_* and
-    DJANGO_* variables, plus `env`. Settings are read once per process."""
-    program = (
-        "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'todo_project.settings'; "
-        "from django.conf import settings; from django.db import connection; "
-        "print(json.dumps({expression}))"
-    )
-
-    def _value(expression: str, **env: str) -> Any:
-        clean = {name: value for name, value in os.environ.items() if not name.startswith(("DATABASE_", "DJANGO_"))}
-        result = subprocess.run(  # noqa: S603 (our own interpreter and settings)
-            [sys.executable, "-c", program.format(expression=expression)],
-            cwd=Path(__file__).resolve().parent,
-            env={**clean, "DJANGO_DEBUG": "true", **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        return json.loads(result.stdout.strip().splitlines()[-1])
-
-    return _value
+    interpreter in development mode, without this one's configuration,
+    plus `env` (testing.processes.value_in_fresh_process)."""
+    return processes.value_in_fresh_process

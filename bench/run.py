@@ -33,16 +33,10 @@ from typing import Any
 import psycopg
 import requests
 
-from e2e.live import (
-    REPO,
-    create_database,
-    drop_database,
-    free_port,
-    mint,
-    production_env,
-    stop_process,
-    wait_until_answering,
-)
+from testing.databases import create_database, drop_database
+from testing.environments import deployment_env
+from testing.processes import REPO, free_port, stop_process, wait_until_answering
+from testing.tokens import mint
 
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
 USERS = {"bench-20": 20, "bench-500": 500, "bench-writer": 1000}
@@ -350,13 +344,13 @@ def main() -> int:
     connections = [int(count) for count in args.connections.split(",")]
     endpoints = [e for e in ENDPOINTS if not args.only or args.only in e.name]
     secret = secrets.token_urlsafe(40)
-    tokens = {user: mint(secret, user, minutes=60) for user in USERS}
+    tokens = {user: mint(secret, user, expires_in=timedelta(minutes=60)) for user in USERS}
     log_dir = Path(tempfile.mkdtemp(prefix="todo-bench-"))
     started = time.monotonic()
     print(f"bench: PostgreSQL {admin_url.rsplit('@', 1)[-1]}, {args.seconds}s per run, connections {connections}")
     print(f"bench: throttling counted in {'Redis' if redis_url else 'local memory (Redis unreachable)'}")
 
-    service_env = production_env(
+    service_env = deployment_env(
         "", secret, API_RATE_LIMIT="1000000/min", CACHE_KEY_PREFIX=f"bench-{secrets.token_hex(4)}"
     )
     if redis_url:

@@ -23,7 +23,8 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-from e2e.live import ARTIFACTS, REPO, LiveService, free_port, stop_process, wait_until_answering
+from e2e.live import ARTIFACTS, LiveService
+from testing.processes import REPO, free_port, stop_process, wait_until_answering
 
 SHIPPED_CONF = REPO / "deploy" / "nginx" / "todo-api.conf"
 # The lines of the shipped file a test rendering replaces; each must occur once.

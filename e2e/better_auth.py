@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import requests
 
-from e2e.live import ARTIFACTS, REPO, free_port, stop_process, wait_until_answering
+from e2e.live import ARTIFACTS
+from testing.processes import REPO, free_port, stop_process, wait_until_answering
 
 INTEROP_DIR = REPO / "interop" / "better-auth"
 SESSION_DATA_COOKIE = "better-auth.session_data"

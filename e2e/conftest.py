@@ -10,7 +10,6 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -20,7 +19,11 @@ from e2e.balancer import Balancer, find_nginx
 
 # Fixtures for the e2e/test_browser_*.py files.
 from e2e.browser.fixtures import browser, page, screenshot  # noqa: F401
-from e2e.live import LiveService, create_database, drop_database, mint, production_env
+from e2e.live import LiveService
+from e2e.redis_cache import RedisCache, redis_under_own_prefix
+from testing.databases import create_database, drop_database
+from testing.environments import deployment_env
+from testing.tokens import mint
 
 _FIGURES: list[str] = []
 
@@ -79,7 +82,7 @@ def token_for(better_auth_secret: str) -> Callable[..., str]:
 @pytest.fixture(scope="session")
 def live_service(e2e_database: str, better_auth_secret: str) -> Iterator[LiveService]:
     """The default deployment: gunicorn, 2 workers, DEBUG off, throttling off."""
-    with LiveService(production_env(e2e_database, better_auth_secret), name="live") as service:
+    with LiveService(deployment_env(e2e_database, better_auth_secret), name="live") as service:
         yield service
 
 
@@ -90,7 +93,7 @@ def start_service(e2e_database: str, better_auth_secret: str) -> Iterator[Callab
     started: list[LiveService] = []
 
     def _start(*, name: str = "custom", **overrides: str) -> LiveService:
-        env = production_env(overrides.pop("DATABASE_URL", e2e_database), better_auth_secret, **overrides)
+        env = deployment_env(overrides.pop("DATABASE_URL", e2e_database), better_auth_secret, **overrides)
         service = LiveService(env, name=name).start()
         started.append(service)
         return service
@@ -108,45 +111,6 @@ def pg(e2e_database: str) -> Iterator[psycopg.Connection[Any]]:
     # land on a server connection where it was never prepared.
     with psycopg.connect(e2e_database, autocommit=True, prepare_threshold=None) as conn:
         yield conn
-
-
-E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@dataclass
-class RedisCache:
-    env: dict[str, str]  # overrides for start_service(**env)
-    prefix: str
-    client: Any
-
-    def stored_keys(self) -> list[bytes]:
-        return list(self.client.scan_iter(match=f"{self.prefix}:*"))
-
-    def env_with_own_prefix(self, suffix: str) -> dict[str, str]:
-        """Overrides for a service that uses the same Redis but keeps its own
-        keys (deleted afterwards too)."""
-        return {**self.env, "CACHE_KEY_PREFIX": f"{self.prefix}-{suffix}"}
-
-
-@contextmanager
-def redis_under_own_prefix() -> Iterator[RedisCache]:
-    import redis
-
-    client = redis.Redis.from_url(E2E_REDIS_URL, socket_connect_timeout=3)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is required under CI for end-to-end tests: {exc}")
-        pytest.skip(f"Redis not reachable at {E2E_REDIS_URL}")
-    prefix = f"todo-e2e-{secrets.token_hex(6)}"
-    cache = RedisCache({"REDIS_URL": E2E_REDIS_URL, "CACHE_KEY_PREFIX": prefix}, prefix, client)
-    try:
-        yield cache
-    finally:
-        for key in client.scan_iter(match=f"{prefix}*"):
-            client.delete(key)
-        client.close()
 
 
 @pytest.fixture
@@ -195,7 +159,7 @@ def balanced_service(
     """nginx with the shipped configuration in front of two gunicorn
     instances (2 workers each, DEBUG off, throttling off) sharing the e2e
     database and Redis."""
-    env = production_env(e2e_database, better_auth_secret, **session_redis_cache.env)
+    env = deployment_env(e2e_database, better_auth_secret, **session_redis_cache.env)
     with running_balancer(nginx_binary, (env, env), name="balanced") as balancer:
         yield balancer
 
@@ -210,7 +174,7 @@ def start_balanced(nginx_binary: str, e2e_database: str, better_auth_secret: str
         def _start(
             *, name: str = "balanced-custom", b_overrides: dict[str, str] | None = None, **overrides: str
         ) -> Balancer:
-            env_a = production_env(e2e_database, better_auth_secret, **overrides)
+            env_a = deployment_env(e2e_database, better_auth_secret, **overrides)
             env_b = {**env_a, **(b_overrides or {})}
             return stack.enter_context(running_balancer(nginx_binary, (env_a, env_b), name=name))
 

@@ -17,7 +17,10 @@ import psycopg
 import pytest
 import requests
 
-from e2e.live import REPO, LiveService, RawResponse, exchange, mint
+from e2e.live import LiveService
+from testing.http import RawResponse, exchange
+from testing.processes import REPO
+from testing.tokens import mint
 
 OTHER_SECRET = "an-attackers-secret-that-is-long-enough-for-hs256"
 NOT_PROVIDED = "Authentication credentials were not provided."

@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from e2e.better_auth import BetterAuthServer, BetterAuthUser, installed_version, interop_installed
-from e2e.live import LiveService, production_env
+from e2e.live import LiveService
+from testing.environments import deployment_env
 
 if not interop_installed():
     if os.environ.get("CI"):
@@ -43,7 +44,7 @@ def impostor(better_auth: BetterAuthServer) -> Iterator[BetterAuthServer]:
 
 @pytest.fixture(scope="module")
 def service(e2e_database: str, better_auth_secret: str, better_auth: BetterAuthServer) -> Iterator[LiveService]:
-    env = production_env(
+    env = deployment_env(
         e2e_database,
         better_auth_secret,
         BETTER_AUTH_URL=better_auth.base_url,

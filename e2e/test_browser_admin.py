@@ -15,7 +15,9 @@ import psycopg
 import pytest
 from playwright.sync_api import Locator, Page, Response, expect
 
-from e2e.live import REPO, LiveService, production_env
+from e2e.live import LiveService
+from testing.environments import deployment_env
+from testing.processes import REPO
 
 Credentials = tuple[str, str]
 
@@ -27,7 +29,7 @@ def superuser(e2e_database: str, better_auth_secret: str) -> Credentials:
     subprocess.run(
         [sys.executable, "manage.py", "createsuperuser", "--noinput"],
         cwd=REPO,
-        env=production_env(
+        env=deployment_env(
             e2e_database,
             better_auth_secret,
             DJANGO_SUPERUSER_USERNAME=username,

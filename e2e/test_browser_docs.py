@@ -17,7 +17,9 @@ import pytest
 import requests
 from playwright.sync_api import Locator, Page, Request, expect
 
-from e2e.live import REPO, LiveService, production_env
+from e2e.live import LiveService
+from testing.environments import deployment_env
+from testing.processes import REPO
 
 
 class RequestLog:
@@ -59,7 +61,7 @@ def mint_token_command(database: str, secret: str, user_id: str) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", "mint_token", user_id, "--minutes", "5"],
         cwd=REPO,
-        env=production_env(database, secret),
+        env=deployment_env(database, secret),
         capture_output=True,
         text=True,
         check=True,

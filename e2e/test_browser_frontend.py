@@ -15,7 +15,8 @@ import psycopg
 from playwright.sync_api import Locator, Page, expect
 
 from e2e.browser.static_site import serve_static
-from e2e.live import LiveService, free_port
+from e2e.live import LiveService
+from testing.processes import free_port
 
 # The Next.js dev server's origin. /etc/hosts maps localhost to 127.0.0.1 only
 # and Chromium connects there, so the page server binds 127.0.0.1.

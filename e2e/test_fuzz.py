@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from e2e.live import ARTIFACTS, LiveService, mint
+from e2e.live import ARTIFACTS, LiveService
+from testing.tokens import mint
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 MIN_REQUESTS = 1000

@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from e2e.live import REPO, free_port, production_env
+from testing.environments import deployment_env
+from testing.processes import REPO, free_port
 
 UNUSED_DATABASE = "postgres://nobody@127.0.0.1:9/never-connected"
 SHORT = "Zq8#short-but-random-31-chars!x"
@@ -42,7 +43,7 @@ CASES = {
 def test_gunicorn_refuses_an_unsafe_configuration_with_one_clear_line(
     overrides: dict[str, str | None], expected: str
 ) -> None:
-    env = production_env(UNUSED_DATABASE, secrets.token_urlsafe(40))
+    env = deployment_env(UNUSED_DATABASE, secrets.token_urlsafe(40))
     for name, value in overrides.items():
         if value is None:
             del env[name]

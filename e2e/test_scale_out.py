@@ -27,7 +27,7 @@ from e2e.concurrency import (
     assert_every_acknowledged_write_kept_and_listings_private,
     run_parallel_users,
 )
-from e2e.conftest import RedisCache
+from e2e.redis_cache import RedisCache
 
 LIMIT = 5
 BODY_LIMIT = 1024 * 1024  # API_MAX_BODY_BYTES' default, and the shipped client_max_body_size

@@ -15,7 +15,8 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from e2e.live import REPO, LiveService
+from e2e.live import LiveService
+from testing.processes import REPO
 
 HSTS = "max-age=31536000; includeSubDomains"
 HTTPS = {"X-Forwarded-Proto": "https"}

@@ -5,7 +5,8 @@ from typing import Any
 
 import requests
 
-from e2e.live import LiveService, exchange
+from e2e.live import LiveService
+from testing.http import exchange
 
 
 def assert_json_error(response: requests.Response, status: int) -> None:

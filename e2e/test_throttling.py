@@ -16,8 +16,9 @@ from typing import Any
 
 import requests
 
-from e2e.conftest import RedisCache
-from e2e.live import LiveService, free_port
+from e2e.live import LiveService
+from e2e.redis_cache import RedisCache
+from testing.processes import free_port
 
 LIMIT = 5
 

@@ -1,87 +1,37 @@
 """Authentication: Better Auth HS256 bearer tokens, read from the Authorization
 header only, checked before anything else on every /api/ route."""
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 from datetime import timedelta
 
-import jwt
 import pytest
 from django.conf import settings
 from django.test import Client
 
 from tasks.models import Task
+from testing.credentials import (
+    AUDIENCE,
+    EXPIRED,
+    INVALID_TOKENS,
+    ISSUER,
+    MALFORMED_HEADERS,
+    NOT_PROVIDED,
+    NOT_PROVIDED_HEADERS,
+    OTHER_SECRET,
+    UNUSABLE_USER_IDS,
+    assert_unauthorized,
+    better_auth_session_payload,
+    fresh_claims,
+    sign,
+)
 
 # HS512 is signed with the real (56-byte) secret on purpose: the algorithm, not
 # the key, is what must be refused.
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 
-NOT_PROVIDED = "Authentication credentials were not provided."
-EXPIRED = "Token has expired"
-OTHER_SECRET = "another-secret-that-is-long-enough-for-hs256-signing"
-
-
-def sign(payload, *, key=None, algorithm="HS256"):
-    """A token with exactly this payload (no claims added or dropped)."""
-    return jwt.encode(payload, key or settings.SIMPLE_JWT["SIGNING_KEY"], algorithm=algorithm)
-
-
-def forge(header, payload, *, key=None):
-    """A token with an arbitrary header, HMAC-SHA256-signed with the shared
-    secret: what an attacker sends to try algorithm confusion."""
-
-    def b64(data):
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(payload).encode())}"
-    secret = (key or settings.SIMPLE_JWT["SIGNING_KEY"]).encode()
-    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{b64(signature)}"
-
-
-def tamper(token, **claims):
-    """A genuine token whose payload was swapped for another one, signature kept."""
-    header, _, signature = token.split(".")
-    payload = base64.urlsafe_b64encode(json.dumps(fresh_claims(**claims)).encode()).rstrip(b"=").decode()
-    return f"{header}.{payload}.{signature}"
-
-
-def fresh_claims(**claims):
-    now = int(time.time())
-    return {"iat": now, "exp": now + 300, **claims}
-
-
-def better_auth_session_payload(user_id, **claims):
-    """The shape of Better Auth's session-cookie JWT: the id lives in session.userId."""
-    now = int(time.time())
-    return {
-        "session": {
-            "id": "sess_01",
-            "userId": user_id,
-            "token": "opaque-session-token",
-            "expiresAt": "2099-01-01T00:00:00.000Z",
-        },
-        "user": {"id": "ignored-by-the-api", "email": "alice@example.com", "name": "Alice"},
-        "iat": now,
-        "exp": now + 300,
-        **claims,
-    }
-
 
 def create_task(client, **extra):
     return client.post("/api/tasks", {"title": "Buy milk"}, format="json", **extra)
-
-
-def assert_unauthorized(response):
-    assert response.status_code == 401
-    assert response["Content-Type"].startswith("application/json")
-    assert response["WWW-Authenticate"].startswith("Bearer")
-    detail = response.json()["detail"]
-    assert isinstance(detail, str)
-    return detail
 
 
 # --- Tokens that are accepted ---------------------------------------------------
@@ -281,9 +231,6 @@ class TestTimeClaims:
 
 # --- Issuer and audience -----------------------------------------------------------
 
-ISSUER = "https://issuer.example"
-AUDIENCE = "https://todo-api.example"
-
 
 @pytest.mark.django_db
 class TestIssuerAndAudience:
@@ -335,46 +282,9 @@ class TestIssuerAndAudience:
 
 # --- Every kind of failure ----------------------------------------------------------
 
-# Each case builds the Authorization header value (None: no header) from the
-# make_token fixture; the detail check names the kind of failure.
-NOT_PROVIDED_HEADERS = {
-    "no-header": lambda make_token: None,
-    "empty-header": lambda make_token: "",
-    "basic-scheme": lambda make_token: "Basic YWxpY2U6c2VjcmV0",
-    "token-scheme": lambda make_token: f"Token {make_token('alice')}",
-    "jwt-scheme": lambda make_token: f"JWT {make_token('alice')}",
-    "token-without-scheme": lambda make_token: make_token("alice"),
-}
 
-MALFORMED_HEADERS = {
-    "bearer-without-token": lambda make_token: "Bearer",
-    "bearer-with-only-spaces": lambda make_token: "Bearer   ",
-    "three-parts": lambda make_token: f"Bearer {make_token('alice')} extra",
-    "three-parts-split-token": lambda make_token: "Bearer abc def",
-    "non-latin-1-value": lambda make_token: "Bearer tok€n",
-}
-
-INVALID_TOKENS = {
-    "not-a-jwt": lambda make_token: "not-a-jwt",
-    "garbage-three-segments": lambda make_token: "a.b.c",
-    "empty-segments": lambda make_token: "..",
-    "two-segments": lambda make_token: ".".join(make_token("alice").split(".")[:2]),
-    "latin-1-garbage": lambda make_token: "tökén",
-    "truncated-signature": lambda make_token: make_token("alice")[:-5],
-    "bad-signature-other-secret": lambda make_token: make_token("alice", key=OTHER_SECRET),
-    "tampered-payload": lambda make_token: tamper(make_token("alice"), sub="bob"),
-    "alg-none": lambda make_token: jwt.encode(fresh_claims(sub="alice"), None, algorithm="none"),
-    "alg-none-uppercase": lambda make_token: forge({"alg": "None", "typ": "JWT"}, fresh_claims(sub="alice")),
-    "hs384": lambda make_token: make_token("alice", algorithm="HS384"),
-    "hs512": lambda make_token: make_token("alice", algorithm="HS512"),
-    "rs256-header-hmac-signed": lambda make_token: forge({"alg": "RS256", "typ": "JWT"}, fresh_claims(sub="alice")),
-    "es256-header-hmac-signed": lambda make_token: forge({"alg": "ES256", "typ": "JWT"}, fresh_claims(sub="alice")),
-    "missing-exp": lambda make_token: make_token("alice", exp=None),
-    "no-user-claim": lambda make_token: make_token(None),
-    "sub-null": lambda make_token: sign(fresh_claims(sub=None)),
-}
-
-
+# The cases of testing.credentials, each with a check that the detail names the
+# kind of failure.
 def _header_cases():
     for name, build in NOT_PROVIDED_HEADERS.items():
         yield pytest.param(build, lambda detail: detail == NOT_PROVIDED, id=name)
@@ -420,28 +330,6 @@ class TestRejectedCredentials:
         detail = assert_unauthorized(response)
         assert detail_is_right(detail), detail
         assert "items" not in response.json()
-
-
-UNUSABLE_USER_IDS = {
-    "integer": 12345,
-    "float": 1.5,
-    "true": True,
-    "false": False,
-    "list": ["alice"],
-    "empty-list": [],
-    "object": {"id": "alice"},
-    "empty-string": "",
-    "256-chars": "x" * 256,
-    "nul": "ali\x00ce",
-    "leading-nul": "\x00",
-    "control-char": "ali\x01ce",
-    "escape-char": "ali\x1bce",
-    "newline": "alice\n",
-    "tab": "ali\tce",
-    "delete-char": "ali\x7fce",
-    "c1-control": "ali\x85ce",
-    "unpaired-surrogate": "ali\ud800ce",
-}
 
 
 @pytest.mark.django_db

@@ -17,8 +17,10 @@ import psycopg
 import pytest
 from django.db import connection, transaction
 
-from api.tests.test_settings import assert_refused_with_one_line, manage, production_env
 from tasks.models import Task
+from testing.assertions import assert_refused_with_one_line
+from testing.environments import production_env
+from testing.processes import manage
 
 POOLED_URL = "postgres://u@db.invalid:6432/todo"
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")

@@ -3,17 +3,14 @@ debug pages list the settings and the request's environment, and its own
 filter only hides names it recognises (not DATABASE_URL or REDIS_URL)."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.views.debug import SafeExceptionReporterFilter
 
 from api.error_reports import SecretHidingReporterFilter
+from testing.environments import development_env
+from testing.processes import run_python
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 DATABASE_PASSWORD = "db-pass-9f2c1e"
 REDIS_PASSWORD = "redis-pass-4b7d0a"
 AUTH_SECRET = "better-auth-secret-3e8a6c5d2f1b0a9e8d7c6b5a"
@@ -40,16 +37,8 @@ print(json.dumps({"status": response.status_code, "body": response.content.decod
 
 
 def test_the_bad_host_debug_page_shows_settings_but_no_password() -> None:
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
-    result = subprocess.run(  # noqa: S603 (our own interpreter and settings)
-        [sys.executable, "-c", BAD_HOST_PAGE],
-        cwd=PROJECT_DIR,
-        env={**env, **DEBUG_ENV},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_python(["-c", BAD_HOST_PAGE], development_env(**DEBUG_ENV))
+    assert result.returncode == 0, result.stderr
     page = json.loads(result.stdout.strip().splitlines()[-1])
 
     assert page["status"] == 400

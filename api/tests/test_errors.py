@@ -9,24 +9,11 @@ from django.db import InterfaceError, OperationalError, connection
 from rest_framework.test import APIClient
 
 from tasks.models import Task
+from testing.assertions import assert_json_error
 
 pytestmark = pytest.mark.django_db
 
-JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 SECRET_MESSAGE = "kaboom: SELECT secret FROM internals"
-
-
-def assert_json_error(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == JSON_CONTENT_TYPE
-    body = response.json()
-    assert isinstance(body, dict)
-    assert isinstance(body.get("detail"), str)
-    assert body["detail"]
-    text = response.content.decode()
-    assert "<html" not in text.lower()
-    assert "Traceback" not in text
-    return body
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ loopback here), refreshed at most once per interval, and a JWKS outage is a
 the mode its header names."""
 
 import base64
-import hashlib
-import hmac
 import json
 import socket
 import threading
@@ -24,6 +22,7 @@ import api.jwks
 from api.authentication import jwks_cache
 from api.jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey
 from tasks.models import Task
+from testing.tokens import hs256_signed
 
 ORIGIN = "http://localhost:3000"
 REFRESH_SECONDS = 10
@@ -67,12 +66,7 @@ def sign(algorithm="EdDSA", kid="key-eddsa", *, key=None, **overrides):
 
 
 def hmac_forge(header, payload, secret: bytes):
-    def b64(data):
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(payload).encode())}"
-    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{b64(signature)}"
+    return hs256_signed(json.dumps(header), json.dumps(payload), secret)
 
 
 class JWKSServer:

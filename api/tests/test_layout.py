@@ -46,3 +46,39 @@ def test_the_rule_sees_every_kind_of_import_back(tmp_path: Path) -> None:
 
     assert imported_packages(module) == {"tasks", "todo_project"}
     assert len(application_modules("api")) > 10
+
+
+# --- Test code ----------------------------------------------------------------------
+
+# What each kind of test code may not import: helpers shared by several test
+# modules, or by the tests and the benchmark, live in testing/.
+TEST_CODE_FORBIDDEN = {
+    "api/tests": ("api.tests", "tasks.tests", "conftest", "e2e", "bench"),
+    "tasks/tests": ("api.tests", "tasks.tests", "conftest", "e2e", "bench"),
+    "e2e": ("api.tests", "tasks.tests", "conftest", "e2e.conftest", "bench"),
+    "bench": ("api.tests", "tasks.tests", "conftest", "e2e"),
+    "testing": ("api.tests", "tasks.tests", "conftest", "e2e", "bench"),
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module)
+    return modules
+
+
+@pytest.mark.parametrize("folder", sorted(TEST_CODE_FORBIDDEN))
+def test_test_code_imports_shared_helpers_from_testing_only(folder: str) -> None:
+    forbidden = TEST_CODE_FORBIDDEN[folder]
+    offenders = {
+        str(path.relative_to(ROOT)): bad
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if "node_modules" not in path.parts
+        if (bad := sorted(m for m in imported_modules(path) if any(m == f or m.startswith(f"{f}.") for f in forbidden)))
+    }
+
+    assert offenders == {}

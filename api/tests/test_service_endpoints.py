@@ -1,6 +1,5 @@
 """The endpoints that need no token: the service index and the health check."""
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -12,14 +11,9 @@ from django.db.utils import load_backend
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from testing.processes import free_port
+
 HEALTH_PATHS = ["/health", "/health/"]
-
-
-def closed_port() -> int:
-    """A local TCP port nothing listens on: bound by the OS, then released."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
@@ -30,7 +24,7 @@ def unreachable_database() -> Iterator[None]:
     real = connections["default"]
     settings_dict = {**real.settings_dict}
     if real.vendor == "postgresql":
-        settings_dict.update(HOST="127.0.0.1", PORT=str(closed_port()))
+        settings_dict.update(HOST="127.0.0.1", PORT=str(free_port()))
         settings_dict["OPTIONS"] = {**settings_dict.get("OPTIONS", {}), "connect_timeout": 1}
     else:
         settings_dict["NAME"] = "/nonexistent-directory-for-health-test/db.sqlite3"

@@ -3,59 +3,15 @@ the service runs in production mode and refuses missing or unsafe secrets with
 one line on stderr; development mode says what it defaults. Each test starts a fresh Python process, since settings are
 read once at start-up."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
+from testing.assertions import assert_refused_with_one_line
+from testing.environments import GOOD_AUTH_SECRET, GOOD_SECRET_KEY, clean_env, development_env, production_env
+from testing.processes import manage, run_python
 from todo_project.settings import DEV_BETTER_AUTH_SECRET, DEV_SECRET_KEY
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-# Variables the settings module reads: none may leak in from the test run.
-CONFIG_PREFIXES = ("DJANGO_", "BETTER_AUTH_", "DATABASE_", "JWT_", "CORS_", "API_", "REDIS_", "LOG_", "CACHE_")
-CONFIG_NAMES = {"PORT", "WEB_CONCURRENCY"}
-
-# 50 random characters: what `check --deploy` asks of SECRET_KEY.
-GOOD_SECRET_KEY = "r7Kq2vXw9LpZt4Nb8YcHs3Mf6Jd1Ge5Ua0Wo-_iQxVyTnBkRzE"
-GOOD_AUTH_SECRET = "b3Xy8QwT1mZk6Rc9Vn2Hj5Lp0Fd4Gs7Aa_-eUoIiKtYrWqPzN"
 EXAMPLE_PLACEHOLDER = "change-me-to-a-long-random-string"
 SHORT_SECRET = "Zq8#short-but-random-31-chars!x"  # one below the minimum of 32
-
-
-def clean_env(**overrides):
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(CONFIG_PREFIXES) and name not in CONFIG_NAMES
-    }
-    env.update(overrides)
-    return env
-
-
-def production_env(**overrides):
-    settings = {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": GOOD_SECRET_KEY, "BETTER_AUTH_SECRET": GOOD_AUTH_SECRET}
-    return clean_env(**{**settings, **overrides})
-
-
-def run(args, env):
-    return subprocess.run(  # noqa: S603 (our own interpreter and project files)
-        [sys.executable, *args], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-def manage(*args, env):
-    return run(["manage.py", *args], env)
-
-
-def assert_refused_with_one_line(result, variable):
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert variable in lines[0]
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 # --- Refused secrets -----------------------------------------------------------------
@@ -162,7 +118,7 @@ def test_jwks_settings_default_to_the_better_auth_origin():
         "from django.conf import settings as s;"
         "print(s.BETTER_AUTH_URL, s.BETTER_AUTH_JWKS_URL, s.BETTER_AUTH_JWKS_ISSUER, s.BETTER_AUTH_JWKS_AUDIENCE)"
     )
-    result = run(["-c", code], production_env(BETTER_AUTH_URL="https://app.example.com/"))
+    result = run_python(["-c", code], production_env(BETTER_AUTH_URL="https://app.example.com/"))
 
     assert result.returncode == 0, result.stderr
     origin = "https://app.example.com"
@@ -209,7 +165,7 @@ def test_debug_set_to_false_in_any_spelling_is_production_mode(value):
 
 
 def test_development_mode_asked_for_runs_with_a_warning_per_default():
-    result = manage("check", env=clean_env(DJANGO_DEBUG="true"))
+    result = manage("check", env=development_env())
 
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
@@ -219,7 +175,7 @@ def test_development_mode_asked_for_runs_with_a_warning_per_default():
 
 
 def test_development_warnings_never_print_a_secret():
-    result = manage("check", env=clean_env(DJANGO_DEBUG="true"))
+    result = manage("check", env=development_env())
 
     output = result.stdout + result.stderr
     assert DEV_SECRET_KEY not in output
@@ -227,7 +183,7 @@ def test_development_warnings_never_print_a_secret():
 
 
 def test_configured_variables_get_no_development_warning():
-    env = clean_env(DJANGO_DEBUG="true", DJANGO_SECRET_KEY=GOOD_SECRET_KEY, BETTER_AUTH_SECRET=GOOD_AUTH_SECRET)
+    env = development_env(DJANGO_SECRET_KEY=GOOD_SECRET_KEY, BETTER_AUTH_SECRET=GOOD_AUTH_SECRET)
 
     result = manage("check", env=env)
 
@@ -262,7 +218,7 @@ def test_jwks_mode_in_development_uses_no_development_secret():
         "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'todo_project.settings'); django.setup();"
         "from django.conf import settings as s; print(s.BETTER_AUTH_SECRET, s.SIMPLE_JWT['SIGNING_KEY'])"
     )
-    result = run(["-c", code], clean_env(DJANGO_DEBUG="true", BETTER_AUTH_URL="https://app.example.com"))
+    result = run_python(["-c", code], development_env(BETTER_AUTH_URL="https://app.example.com"))
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["None", "None"]
@@ -287,7 +243,7 @@ def test_a_renamed_variable_is_refused_naming_its_new_name(old, new):
 
 
 def load_gunicorn_conf(env):
-    return run(["-c", "import runpy; runpy.run_path('gunicorn.conf.py')"], env)
+    return run_python(["-c", "import runpy; runpy.run_path('gunicorn.conf.py')"], env)
 
 
 def test_gunicorn_config_refuses_production_without_secrets():

@@ -3,7 +3,6 @@
 The cross-worker count through Redis is proven against gunicorn in
 e2e/test_throttling.py; here the rules, on the process-local cache."""
 
-import socket
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -15,15 +14,9 @@ from rest_framework.test import APIClient
 
 from api.throttling import UserIdRateThrottle
 from tasks.models import Task
+from testing.processes import free_port
 
 TASKS = "/api/tasks"
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: connections are refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)
@@ -177,7 +170,7 @@ def test_unreachable_redis_lets_requests_through_and_logs_a_warning(
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }

@@ -9,21 +9,20 @@ What only a real server shows (two Authorization headers, a 100 KB header) is
 in e2e/test_attacks_over_http.py.
 """
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from django.conf import settings
 from jwt.algorithms import RSAAlgorithm
 
-from api.tests.test_authentication import (
+from tasks.models import Task
+from testing import LONG_AGO
+from testing.assertions import database_state
+from testing.credentials import (
     AUDIENCE,
     EXPIRED,
     INVALID_TOKENS,
@@ -37,8 +36,9 @@ from api.tests.test_authentication import (
     forge,
     fresh_claims,
     sign,
+    signed_text,
 )
-from tasks.models import Task
+from testing.tokens import b64url
 
 # The HS384/HS512 rows sign with the real secret on purpose (see test_authentication).
 pytestmark = [
@@ -47,23 +47,10 @@ pytestmark = [
 ]
 
 HeaderBuilder = Callable[..., str | None]
-LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 HUNDRED_KB = 100 * 1024
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ED25519_KEY = ed25519.Ed25519PrivateKey.generate()
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def signed_text(header_json: str, payload_json: str) -> str:
-    """HS256-signed with the real secret over hand-written JSON: what only the
-    secret's holder could send, and still must not get past the checks."""
-    signing_input = f"{b64(header_json.encode())}.{b64(payload_json.encode())}"
-    secret = settings.SIMPLE_JWT["SIGNING_KEY"].encode()
-    return f"{signing_input}.{b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())}"
 
 
 def signed_claims(**claims: object) -> str:
@@ -117,7 +104,7 @@ def with_embedded_jwk() -> str:
 
 
 def hundred_kb_token() -> str:
-    return ".".join(b64(bytes([n]) * (HUNDRED_KB // 4)) for n in (1, 2, 3))
+    return ".".join(b64url(bytes([n]) * (HUNDRED_KB // 4)) for n in (1, 2, 3))
 
 
 # Attacks test_authentication.py does not pin. Each builds the whole
@@ -235,10 +222,6 @@ def victim(make_task) -> Task:
     task = make_task(user_id="alice", title="Original", description="Untouched")
     Task.objects.filter(pk=task.pk).update(updated_at=LONG_AGO)
     return task
-
-
-def database_state() -> list[tuple]:
-    return list(Task.objects.order_by("pk").values_list())
 
 
 def attempt(client, write: tuple, task: Task, header: str | None):

@@ -16,9 +16,8 @@ import json
 import pytest
 from django.conf import settings
 
-from api.tests.test_errors import assert_json_error
 from tasks.models import Task
-from tasks.tests.test_validation import assert_422_naming
+from testing.assertions import assert_422_naming, assert_json_error, database_state
 
 pytestmark = pytest.mark.django_db
 
@@ -40,10 +39,6 @@ def task(make_task) -> Task:
 def send_raw(client, endpoint: tuple[str, str], task: Task, raw: str | bytes):
     method, template = endpoint
     return getattr(client, method)(template.format(id=task.id), raw, content_type="application/json")
-
-
-def database_state() -> list[tuple]:
-    return list(Task.objects.order_by("pk").values_list())
 
 
 def assert_no_nul_or_surrogate_stored() -> None:

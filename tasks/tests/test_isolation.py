@@ -1,16 +1,14 @@
 """Another user's task: bob can neither read, change nor delete alice's task,
 and cannot tell it from a task that does not exist."""
 
-from datetime import UTC, datetime
-
 import pytest
 from django.urls import reverse
 
 from tasks.models import Task
+from testing import LONG_AGO
 
 pytestmark = pytest.mark.django_db
 
-LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 
 # Every endpoint that names a task: (method, path suffix after the id, body).
 TASK_ENDPOINTS = [

@@ -7,14 +7,14 @@ import pytest
 from django.urls import reverse
 
 from tasks.models import Task
+from testing.assertions import JSON_CONTENT_TYPE
 
 pytestmark = pytest.mark.django_db
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 TASK_FIELDS = {"id", "user_id", "title", "description", "completed", "created_at", "updated_at"}
 REDIRECTS = {301, 302, 303, 307, 308}
-LONG_AGO = datetime(2020, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
+LONG_AGO_WITH_MICROSECONDS = datetime(2020, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
 INVALID_STATUS_DETAIL = "Invalid status filter: must be 'pending', 'completed', or 'all'"
 
 
@@ -32,7 +32,7 @@ def call(client, method: str, path: str, body=None):
 def age(task: Task) -> Task:
     """Push both timestamps into the past, straight in the database, so any
     write through the API visibly moves `updated_at` without sleeping."""
-    Task.objects.filter(pk=task.pk).update(created_at=LONG_AGO, updated_at=LONG_AGO)
+    Task.objects.filter(pk=task.pk).update(created_at=LONG_AGO_WITH_MICROSECONDS, updated_at=LONG_AGO_WITH_MICROSECONDS)
     task.refresh_from_db()
     return task
 
@@ -307,13 +307,13 @@ class TestUpdateIsPartial:
         assert response.status_code == 200
         body = response.json()
         assert (body["title"], body["description"], body["completed"]) == ("Original", "Original description", False)
-        assert parse_timestamp(body["updated_at"]) == LONG_AGO
+        assert parse_timestamp(body["updated_at"]) == LONG_AGO_WITH_MICROSECONDS
         after = Task.objects.get(pk=task.pk)
         assert (after.title, after.description, after.completed, after.updated_at) == (
             "Original",
             "Original description",
             False,
-            LONG_AGO,
+            LONG_AGO_WITH_MICROSECONDS,
         )
 
     def test_server_set_fields_sent_by_the_client_are_ignored(self, alice, task, method):
@@ -331,10 +331,10 @@ class TestUpdateIsPartial:
         body = response.json()
         assert body["id"] == task.id
         assert body["user_id"] == "alice"
-        assert parse_timestamp(body["created_at"]) == LONG_AGO
+        assert parse_timestamp(body["created_at"]) == LONG_AGO_WITH_MICROSECONDS
         assert not body["updated_at"].startswith("2000")
         after = Task.objects.get(pk=task.pk)
-        assert (after.user_id, after.created_at) == ("alice", LONG_AGO)
+        assert (after.user_id, after.created_at) == ("alice", LONG_AGO_WITH_MICROSECONDS)
 
     def test_update_answers_what_is_stored(self, alice, task, method):
         response = self.send(alice, method, task, {"title": "Stored"})
@@ -446,18 +446,18 @@ class TestTimestamps:
 
         assert response.status_code == 200
         answered = response.json()
-        assert parse_timestamp(answered["created_at"]) == LONG_AGO
-        assert parse_timestamp(answered["updated_at"]) > LONG_AGO
+        assert parse_timestamp(answered["created_at"]) == LONG_AGO_WITH_MICROSECONDS
+        assert parse_timestamp(answered["updated_at"]) > LONG_AGO_WITH_MICROSECONDS
         task.refresh_from_db()
-        assert task.created_at == LONG_AGO
+        assert task.created_at == LONG_AGO_WITH_MICROSECONDS
         assert task.updated_at == parse_timestamp(answered["updated_at"])
 
     def test_updated_at_moves_again_on_a_second_change(self, alice, make_task):
         task = make_task()
         first = alice.patch(f"/api/tasks/{task.id}", {"title": "One"}, format="json").json()
-        Task.objects.filter(pk=task.pk).update(updated_at=LONG_AGO)
+        Task.objects.filter(pk=task.pk).update(updated_at=LONG_AGO_WITH_MICROSECONDS)
 
         second = alice.patch(f"/api/tasks/{task.id}", {"title": "Two"}, format="json").json()
 
-        assert parse_timestamp(second["updated_at"]) > LONG_AGO
+        assert parse_timestamp(second["updated_at"]) > LONG_AGO_WITH_MICROSECONDS
         assert second["created_at"] == first["created_at"]

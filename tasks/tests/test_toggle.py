@@ -1,7 +1,6 @@
 """`PATCH /api/tasks/{id}/complete`: flip with no body, set with a body."""
 
 import threading
-from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -9,8 +8,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tasks.models import Task
+from testing import LONG_AGO
 
-LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 CONCURRENT_REQUESTS = 20
 
 

@@ -2,15 +2,15 @@
 written. And the strings that must round-trip exactly."""
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 
 from tasks.models import Task
+from testing import LONG_AGO
+from testing.assertions import assert_422_naming
 
 pytestmark = pytest.mark.django_db
 
-LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 EMOJI = "\N{GRINNING FACE}"  # one code point, four UTF-8 bytes, two UTF-16 units
 
 
@@ -26,23 +26,6 @@ def original(make_task) -> Task:
 def snapshot(task: Task) -> tuple:
     task = Task.objects.get(pk=task.pk)
     return (task.title, task.description, task.completed, task.created_at, task.updated_at)
-
-
-def assert_422_naming(response, *fields: str) -> dict:
-    assert response.status_code == 422, response.content
-    assert response["Content-Type"] == "application/json; charset=utf-8"
-    body = response.json()
-    assert set(body) == {"detail", "errors"}
-    assert isinstance(body["detail"], str)
-    assert "\n" not in body["detail"]
-    assert set(body["errors"]) == set(fields)
-    for field in fields:
-        assert field in body["detail"]
-        messages = body["errors"][field]
-        assert isinstance(messages, list)
-        assert messages
-        assert all(isinstance(message, str) and message for message in messages)
-    return body
 
 
 def send(client, method: str, path: str, body) -> object:
