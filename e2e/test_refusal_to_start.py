@@ -18,7 +18,10 @@ UNUSED_DATABASE = "postgres://nobody@127.0.0.1:9/never-connected"
 SHORT = "Zq8#short-but-random-31-chars!x"
 
 CASES = {
-    "secret-key-missing": ({"DJANGO_SECRET_KEY": None}, "DJANGO_SECRET_KEY must be set"),
+    "secret-key-missing": (
+        {"DJANGO_SECRET_KEY": None},
+        "production mode (DJANGO_DEBUG is not true) needs DJANGO_SECRET_KEY;",
+    ),
     "secret-key-dev-default": (
         {"DJANGO_SECRET_KEY": "django-insecure-development-key-do-not-use-in-production"},
         "DJANGO_SECRET_KEY is a known development or example value",
@@ -28,7 +31,14 @@ CASES = {
         "DJANGO_SECRET_KEY is a known development or example value",
     ),
     "secret-key-short": ({"DJANGO_SECRET_KEY": SHORT}, "DJANGO_SECRET_KEY must be at least 32 characters"),
-    "auth-secret-missing": ({"BETTER_AUTH_SECRET": None}, "BETTER_AUTH_SECRET must be set"),
+    "auth-secret-missing": (
+        {"BETTER_AUTH_SECRET": None},
+        "production mode (DJANGO_DEBUG is not true) needs BETTER_AUTH_SECRET (HS256 tokens) or BETTER_AUTH_URL",
+    ),
+    "debug-unset-no-secrets": (
+        {"DJANGO_DEBUG": None, "DJANGO_SECRET_KEY": None, "BETTER_AUTH_SECRET": None},
+        "production mode (DJANGO_DEBUG is not true) needs DJANGO_SECRET_KEY and BETTER_AUTH_SECRET",
+    ),
     "auth-secret-dev-default": (
         {"BETTER_AUTH_SECRET": "development-better-auth-secret-do-not-use-in-production"},
         "BETTER_AUTH_SECRET is a known development or example value",
@@ -46,7 +56,7 @@ def test_gunicorn_refuses_an_unsafe_configuration_with_one_clear_line(
     env = deployment_env(UNUSED_DATABASE, secrets.token_urlsafe(40))
     for name, value in overrides.items():
         if value is None:
-            del env[name]
+            env.pop(name, None)
         else:
             env[name] = value
 
