@@ -157,6 +157,8 @@ format: venv ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Development commands: they read the settings in development mode.
+check-migrations schema: export DJANGO_DEBUG ?= true
 check-migrations: venv ## Fail when a model change has no migration
 	$(PY) manage.py makemigrations --check --dry-run
 
