@@ -84,12 +84,15 @@ class JWKSTokenBackend(TokenBackend):
     """simplejwt's decoding with the verifying key taken from the JWKS by `kid`;
     verify only, never sign."""
 
-    def __init__(self, algorithm: str, keys: JWKSCache, *, kid: Any, audience: str, issuer: str, leeway: int) -> None:
+    def __init__(
+        self, algorithm: str, keys: JWKSCache, *, kid: Any, audience: str | None, issuer: str | None, leeway: int
+    ) -> None:
         super().__init__(algorithm, audience=audience, issuer=issuer, leeway=leeway)
         self.keys = keys
         self.kid = kid  # from the token's header, which backend_for has already read
 
-    def get_verifying_key(self, token: bytes | str) -> Any:
+    # simplejwt annotates its token parameters as Token; they hold the encoded token.
+    def get_verifying_key(self, token: bytes | str) -> Any:  # type: ignore[override]
         kid = self.kid
         if not isinstance(kid, str):
             raise UnknownSigningKey("the token names no key id")
@@ -189,6 +192,10 @@ class BetterAuthToken(Token):
     class adds the rules simplejwt leaves optional."""
 
     token_type = "access"  # noqa: S105 (a token kind, not a secret)
+    # The encoded token as given (simplejwt annotates it as a Token), and the
+    # id verify() reads from the payload.
+    token: bytes | str | None  # type: ignore[assignment]
+    user_id: str
     lifetime = timedelta(minutes=15)
 
     def get_token_backend(self) -> TokenBackend:
@@ -211,6 +218,7 @@ class BetterAuthUser(TokenUser):
 
     is_staff = False
     is_superuser = False
+    token: BetterAuthToken  # what BetterAuthJWTAuthentication.get_user builds it from
 
     @cached_property
     def id(self) -> str:
@@ -225,7 +233,8 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
     """`Authorization: Bearer <token>` (scheme case-insensitive), nothing else:
     never a query string or cookie. Every failure is a 401 whose detail names it."""
 
-    def get_header(self, request: Request) -> bytes | None:
+    # None without the header, as simplejwt's own does; its annotation says bytes.
+    def get_header(self, request: Request) -> bytes | None:  # type: ignore[override]
         header = request.META.get("HTTP_AUTHORIZATION")
         if header is None:
             return None
@@ -248,13 +257,16 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
 
     def get_validated_token(self, raw_token: bytes) -> BetterAuthToken:
         try:
-            return BetterAuthToken(raw_token)
+            # simplejwt annotates the encoded token as a Token.
+            return BetterAuthToken(raw_token)  # type: ignore[arg-type]
         except ExpiredTokenError:
             raise AuthenticationFailed("Token has expired", code="token_expired") from None
         except TokenError as error:
             raise AuthenticationFailed(_describe(error), code="token_not_valid") from None
 
-    def get_user(self, validated_token: BetterAuthToken) -> BetterAuthUser:
+    # Takes the BetterAuthToken get_validated_token returns; simplejwt types the
+    # result as a TypeVar bound to nothing in its signature.
+    def get_user(self, validated_token: BetterAuthToken) -> BetterAuthUser:  # type: ignore[override]
         return BetterAuthUser(validated_token)
 
 

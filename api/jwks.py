@@ -75,7 +75,9 @@ class SigningKey:
     """One public key from the JWKS and the algorithms it may verify."""
 
     def __init__(self, jwk: dict[str, Any]) -> None:
-        kty, crv = jwk.get("kty"), jwk.get("crv")
+        # Untrusted JSON: a kty of another type is simply not found below.
+        kty: Any = jwk.get("kty")
+        crv = jwk.get("crv")
         allowed = ALGORITHMS_BY_KEY_TYPE.get((kty, None if kty == "RSA" else crv), frozenset())
         if "alg" in jwk:
             allowed = allowed & {jwk["alg"]}

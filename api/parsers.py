@@ -1,4 +1,5 @@
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.exceptions import ParseError
@@ -16,7 +17,7 @@ class StrictJSONParser(JSONParser):
     checked when DRF reads the body: after authentication, as the contract orders.
     """
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         try:
             return json.loads(stream.read().decode("utf-8"), parse_constant=_reject_constant)
         except UnicodeDecodeError:

@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -18,9 +19,10 @@ class UTF8JSONRenderer(JSONRenderer):
     _encoder = JSONEncoder()
 
     def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: dict[str, Any] | None = None
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
     ) -> bytes:
-        if data is None or self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+        # get_indent only tests the media type for truth; "" stands for None.
+        if data is None or self.get_indent(accepted_media_type or "", renderer_context or {}) is not None:
             return super().render(data, accepted_media_type, renderer_context)
         try:
             # Dates and times go to DRF's encoder, which formats them its own way.

@@ -49,7 +49,8 @@ def authenticated_user_id(request: HttpRequest) -> str | None:
     Django's own lazy user is left alone when nothing evaluated it: loading a
     session just to write a log line would cost a query per request."""
     user = request.__dict__.get("user")
-    if isinstance(user, LazyObject) and user._wrapped is empty:
+    # _wrapped is LazyObject's own slot, which the stubs do not declare.
+    if isinstance(user, LazyObject) and user._wrapped is empty:  # type: ignore[attr-defined]
         return None
     if user is None or not user.is_authenticated:
         return None
@@ -62,7 +63,8 @@ class RequestLoggingMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = choose_request_id(request)
-        request.request_id = request_id
+        # The middleware's own attribute (read back by request_id_of_record).
+        request.request_id = request_id  # type: ignore[attr-defined]
         started = time.perf_counter()
         context = current_request_id.set(request_id)
         try:

@@ -30,7 +30,9 @@ class ErrorSerializer(serializers.Serializer):
 
 class ValidationErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="One line naming each failing field.")
-    errors = serializers.DictField(
+    # A declared field: SerializerMetaclass moves it into _declared_fields, so
+    # Serializer.errors (the property the stubs compare it with) stays as it is.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per field; `non_field_errors` when the body as a whole is wrong.",
     )

@@ -37,6 +37,10 @@ class UserIdRateThrottle(UserRateThrottle):
     before throttles run, and nothing here keys on client addresses."""
 
     scope = "user"
+    # Set by SimpleRateThrottle.__init__ from get_rate(), which always gives a rate.
+    num_requests: int
+    duration: int
+    window_ends_at: float
 
     def get_rate(self) -> str:
         return settings.API_RATE_LIMIT

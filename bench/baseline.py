@@ -97,6 +97,7 @@ def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
                 )
                 .fetchone()
             )
+            assert row is not None  # INSERT ... RETURNING always returns the row
             return respond(start_response, "201 Created", as_json(row))
     elif match := TASK_PATH.fullmatch(path):
         task_id = int(match[1])

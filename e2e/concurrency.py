@@ -123,6 +123,7 @@ def perform(
 
 def record(run: UserRun, operation: str, task_id: int | None, response: requests.Response) -> None:
     if operation == "delete":
+        assert task_id is not None  # deletes, updates and toggles name a task
         del run.expected[task_id]
         return
     body = response.json()
@@ -139,6 +140,7 @@ def record(run: UserRun, operation: str, task_id: int | None, response: requests
         return
     assert body["user_id"] == run.user_id
     if operation == "toggle":
+        assert task_id is not None
         previous = run.expected[task_id][1]
         if body["completed"] == previous and task_id not in run.uncertain:
             run.failures.append(f"toggle {task_id} answered {body['completed']}, was {previous}")
@@ -241,19 +243,17 @@ def assert_concurrent_explicit_completions_change_the_task_once(
     url = service.url(f"/api/tasks/{task['id']}/complete")
 
     for wanted in (True, False):
-        bodies = concurrently(
-            EXPLICIT_COMPLETIONS,
-            15,
-            lambda session, wanted=wanted: session.patch(
-                url, json={"completed": wanted}, headers=headers, timeout=REQUEST_TIMEOUT
-            ),
-        )
+
+        def set_completed(session: requests.Session, wanted: bool = wanted) -> requests.Response:
+            return session.patch(url, json={"completed": wanted}, headers=headers, timeout=REQUEST_TIMEOUT)
+
+        bodies = concurrently(EXPLICIT_COMPLETIONS, 15, set_completed)
         assert {body["completed"] for body in bodies} == {wanted}
         # Only the first call to get the row changed it; every other call found
         # it already set and wrote nothing, so all answers show one update.
         assert len({body["updated_at"] for body in bodies}) == 1
-        completed, updated_at = pg.execute(
-            "SELECT completed, updated_at FROM tasks_task WHERE id = %s", [task["id"]]
-        ).fetchone()
+        row = pg.execute("SELECT completed, updated_at FROM tasks_task WHERE id = %s", [task["id"]]).fetchone()
+        assert row is not None
+        completed, updated_at = row
         assert completed is wanted
         assert updated_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") == bodies[0]["updated_at"]

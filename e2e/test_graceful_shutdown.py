@@ -118,9 +118,11 @@ def row_locked(database_url: str, task_id: int) -> Iterator[psycopg.Connection[A
 
 
 def requests_waiting_on_a_lock(pg: psycopg.Connection[Any]) -> int:
-    return pg.execute(
+    row = pg.execute(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    ).fetchone()[0]
+    ).fetchone()
+    assert row is not None  # count(*) always answers a row
+    return row[0]
 
 
 def test_sigterm_during_a_stream_of_creates_finishes_in_flight_requests_and_loses_nothing(
@@ -131,6 +133,7 @@ def test_sigterm_during_a_stream_of_creates_finishes_in_flight_requests_and_lose
     report_figure: Callable[[str], None],
 ) -> None:
     service = start_service(name="sigterm")
+    assert service.process is not None  # started
     user_id = f"sigterm-{uuid.uuid4().hex[:8]}"
     headers = {"Authorization": f"Bearer {token_for(user_id)}"}
     held = requests.post(service.url("/api/tasks"), json={"title": "Held"}, headers=headers, timeout=30).json()

@@ -125,7 +125,9 @@ def test_admin_login_works_behind_the_tls_proxy_with_secure_cookies(
     assert form.status_code == 200
     csrf_cookie = set_cookies(form)["csrftoken"]
     assert csrf_cookie.secure
-    csrf_field = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    csrf_match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert csrf_match, form.text
+    csrf_field = csrf_match.group(1)
 
     # The browser's view: HTTPS to the proxy, which forwards plain HTTP with X-Forwarded-Proto.
     # (requests would not send a Secure cookie over http://, so the Cookie header is written out.)

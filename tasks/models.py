@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.db import models
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
@@ -38,8 +40,9 @@ class Task(models.Model):
                 name="task_title_length",
             ),
             models.CheckConstraint(
+                # Q | Q, the same condition Q | lookup builds: Q's stubs only take a Q.
                 condition=models.Q(description__isnull=True)
-                | LessThanOrEqual(Length("description"), DESCRIPTION_MAX_LENGTH),
+                | models.Q(LessThanOrEqual(Length("description"), DESCRIPTION_MAX_LENGTH)),
                 name="task_description_length",
             ),
             models.CheckConstraint(
@@ -51,7 +54,7 @@ class Task(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         """Keep `updated_at` moving on every save, and equal to `created_at` on
         the first one. Writes that name their fields also write `updated_at`."""
         if self._state.adding:

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle
 
 from api.exceptions import LengthRequired
@@ -139,7 +140,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         items = self.get_serializer(rows, many=True).data
         return Response({"items": items, "count": len(items)})
 
-    def perform_create(self, serializer: TaskSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Task]) -> None:
         serializer.save(user_id=self.request.user.id)
 
     def get_success_headers(self, data: dict[str, Any]) -> dict[str, str]:

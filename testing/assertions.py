@@ -4,13 +4,22 @@ modules (Django test client responses)."""
 from __future__ import annotations
 
 from subprocess import CompletedProcess
+from typing import TYPE_CHECKING, Any
 
 from tasks.models import Task
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
+    from rest_framework.response import _MonkeyPatchedResponse
+
+    # What the test clients return (Django's Client, DRF's APIClient): the
+    # stubs' names for responses with json(), request and the rest attached.
+    TestResponse = _MonkeyPatchedWSGIResponse | _MonkeyPatchedResponse
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
-def assert_json_error(response, status: int) -> dict:
+def assert_json_error(response: TestResponse, status: int) -> dict[str, Any]:
     """An error answer with `status`: a JSON object with a non-empty string
     `detail`, no HTML, no traceback. Returns the body."""
     assert response.status_code == status, response.content
@@ -25,7 +34,7 @@ def assert_json_error(response, status: int) -> dict:
     return body
 
 
-def assert_422_naming(response, *fields: str) -> dict:
+def assert_422_naming(response: TestResponse, *fields: str) -> dict[str, Any]:
     """A validation error naming exactly `fields`, each in `detail` too."""
     assert response.status_code == 422, response.content
     assert response["Content-Type"] == JSON_CONTENT_TYPE

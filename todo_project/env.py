@@ -7,17 +7,22 @@ first request.
 
 import os
 import sys
+from typing import NoReturn, overload
 from urllib.parse import urlsplit
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-def refuse_to_start(message: str) -> None:
+def refuse_to_start(message: str) -> NoReturn:
     """Stop the process with one clear line on stderr and no traceback."""
     sys.exit(f"configuration error: {message}")
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: str | None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or default

@@ -11,6 +11,7 @@ import re
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -206,7 +207,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # RST, no ACK), tcp_user_timeout aborts a send left unacknowledged and
     # keepalives notice the loss while the connection idles between requests.
     # (libpq parameters; tcp_user_timeout is in milliseconds.)
-    for _option, _value in {
+    for _option, _default in {
         "connect_timeout": DATABASE_CONNECT_TIMEOUT,
         "tcp_user_timeout": DATABASE_CONNECT_TIMEOUT * 1000,
         "keepalives": 1,
@@ -214,7 +215,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "keepalives_interval": DATABASE_CONNECT_TIMEOUT,
         "keepalives_count": 3,
     }.items():
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(_option, _value)
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(_option, _default)
     # Safe behind a transaction-pooling PgBouncer (a Neon pooled URL), where a
     # server connection is ours for one transaction only. QuerySet.iterator()
     # would otherwise DECLARE a server-side cursor WITH HOLD and FETCH from it
@@ -232,6 +233,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: throttle counters ----------------------------------------------------
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -299,7 +301,7 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "api.error_reports.SecretHidingReporterFilte
 CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "X-Request-ID"]
 
 # --- Django REST framework and JWT -----------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BetterAuthJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["api.renderers.UTF8JSONRenderer"],
@@ -312,7 +314,7 @@ REST_FRAMEWORK = {
 
 # simplejwt verifies HS256 tokens with these (api/authentication.py); the
 # JWKS mode takes its keys, issuer and audience from BETTER_AUTH_* above.
-SIMPLE_JWT = {
+SIMPLE_JWT: dict[str, Any] = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": BETTER_AUTH_SECRET,
     "ISSUER": JWT_ISSUER,

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.http import StreamingHttpResponse
 from django.test import Client
 
 SWAGGER_PATHS = ["/docs", "/docs/"]
@@ -100,7 +101,7 @@ def test_docs_page_assets_are_served(client: Client, path: str) -> None:
         response = client.get(url)
         assert response.status_code == 200, url
         # Reading a streamed file to the end is what closes it.
-        body = b"".join(response.streaming_content) if response.streaming else response.content
+        body = b"".join(response.streaming_content) if isinstance(response, StreamingHttpResponse) else response.content
         assert body, url
 
 
@@ -110,7 +111,9 @@ def test_docs_page_assets_name_no_foreign_host(client: Client, path: str) -> Non
     for static_path in static_paths(page(client, path)):
         if not static_path.endswith((".js", ".css")):
             continue
-        with open(finders.find(static_path), encoding="utf-8") as asset:
+        found = finders.find(static_path)
+        assert found, static_path
+        with open(found, encoding="utf-8") as asset:
             text = asset.read().lower()
         for host in FOREIGN_HOSTS:
             assert host not in text, (static_path, host)

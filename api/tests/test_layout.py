@@ -15,7 +15,7 @@ FORBIDDEN = {
 
 
 def imported_packages(path: Path) -> set[str]:
-    packages = set()
+    packages: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             packages.update(alias.name.split(".")[0] for alias in node.names)
@@ -62,7 +62,7 @@ TEST_CODE_FORBIDDEN = {
 
 
 def imported_modules(path: Path) -> set[str]:
-    modules = set()
+    modules: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)

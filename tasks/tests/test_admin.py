@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 from django.contrib.staticfiles import finders
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -338,11 +339,11 @@ class TestAnonymous:
 
 class TestNonStaffUser:
     @pytest.fixture
-    def carol(self, django_user_model) -> object:
+    def carol(self, django_user_model: type[User]) -> User:
         return django_user_model.objects.create_user("carol", password="a-long-enough-password-1")
 
     @pytest.mark.parametrize("path", ["/admin/", CHANGELIST])
-    def test_logged_in_non_staff_user_is_sent_to_the_login_page(self, client: Client, carol: object, path: str) -> None:
+    def test_logged_in_non_staff_user_is_sent_to_the_login_page(self, client: Client, carol: User, path: str) -> None:
         client.force_login(carol)
 
         response = client.get(path)
@@ -392,6 +393,7 @@ class TestAdminStaticFiles:
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/css")
         # Reading a streamed file to the end is what closes it.
+        assert isinstance(response, StreamingHttpResponse)
         assert b"".join(response.streaming_content)
 
     def test_admin_css_is_found_by_the_staticfiles_finders(self) -> None:

@@ -2,12 +2,17 @@
 written. And the strings that must round-trip exactly."""
 
 import json
+from typing import TYPE_CHECKING
 
 import pytest
+from rest_framework.test import APIClient
 
 from tasks.models import Task
 from testing import LONG_AGO
 from testing.assertions import assert_422_naming
+
+if TYPE_CHECKING:
+    from testing.assertions import TestResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +33,11 @@ def snapshot(task: Task) -> tuple:
     return (task.title, task.description, task.completed, task.created_at, task.updated_at)
 
 
-def send(client, method: str, path: str, body) -> object:
+def send(client: APIClient, method: str, path: str, body: object) -> "TestResponse":
     return getattr(client, method)(path, body, format="json")
 
 
-def send_raw(client, method: str, path: str, raw: str) -> object:
+def send_raw(client: APIClient, method: str, path: str, raw: str) -> "TestResponse":
     return getattr(client, method)(path, raw, content_type="application/json")
 
 
