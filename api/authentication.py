@@ -20,8 +20,8 @@ import jwt
 from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import cached_property
-from rest_framework import HTTP_HEADER_ENCODING, status
-from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework import HTTP_HEADER_ENCODING
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
@@ -30,6 +30,7 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.tokens import Token
 
+from api.exceptions import SigningKeysUnavailable
 from api.jwks import ASYMMETRIC_ALGORITHMS, JWKSCache, JWKSUnavailable, UnknownSigningKey
 from api.users import is_valid_user_id
 
@@ -62,16 +63,6 @@ def token_backend() -> TokenBackend:
     if not conf.SIGNING_KEY:
         raise TokenError("Invalid token: algorithm not allowed")
     return _token_backend(conf.ALGORITHM, conf.SIGNING_KEY, conf.AUDIENCE, conf.ISSUER, conf.LEEWAY)
-
-
-class SigningKeysUnavailable(APIException):
-    """Better Auth's JWKS could not be fetched and no key for the token is
-    known: the token may be valid, so 503 (with Retry-After), not 401. Lives
-    here, not in api.exceptions, which imports DRF views and would be a cycle."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Token signing keys unavailable; try again shortly"
-    default_code = "signing_keys_unavailable"
 
 
 @cache

@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from api.exceptions import not_found
+from api.error_handlers import not_found
 from api.views import HealthView, OpenAPISchemaView, ServiceInfoView
 
 urlpatterns = [
@@ -24,7 +24,7 @@ urlpatterns = [
     re_path(r"", not_found),
 ]
 
-handler400 = "api.exceptions.bad_request"
-handler403 = "api.exceptions.permission_denied"
-handler404 = "api.exceptions.not_found"
-handler500 = "api.exceptions.server_error"
+handler400 = "api.error_handlers.bad_request"
+handler403 = "api.error_handlers.permission_denied"
+handler404 = "api.error_handlers.not_found"
+handler500 = "api.error_handlers.server_error"
