@@ -39,7 +39,7 @@ RENAMED_VARIABLES = {
 
 # --- Environment ---------------------------------------------------------------
 DEBUG: bool = env_bool("DJANGO_DEBUG", default=False)
-SECRET_KEY: str = env_str("DJANGO_SECRET_KEY", DEV_SECRET_KEY if DEBUG else "") or ""
+SECRET_KEY: str = env_str("DJANGO_SECRET_KEY", DEV_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS: list[str] = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 DATABASE_URL: str = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASE_CONNECT_TIMEOUT: int = env_int("DATABASE_CONNECT_TIMEOUT", default=5, minimum=1)
@@ -73,14 +73,14 @@ CORS_ALLOWED_ORIGINS: list[str] = env_list("CORS_ALLOWED_ORIGINS", ["http://loca
 API_MAX_BODY_BYTES: int = env_int("API_MAX_BODY_BYTES", default=1024 * 1024, minimum=1)
 SECURE_SSL: bool = env_bool("DJANGO_SECURE_SSL", default=False)
 TRUST_X_FORWARDED_PROTO: bool = env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False)
-LOG_LEVEL: str = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
-LOG_FORMAT: str = (env_str("LOG_FORMAT", "plain") or "plain").lower()
+LOG_LEVEL: str = env_str("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT: str = env_str("LOG_FORMAT", "plain").lower()
 # Requests per user per period ("600/min"), or "off". Counted in the cache below.
-API_RATE_LIMIT: str = env_str("API_RATE_LIMIT", "600/min") or "600/min"
+API_RATE_LIMIT: str = env_str("API_RATE_LIMIT", "600/min")
 # redis://host:6379/0 shares throttle counts between gunicorn workers and hosts;
 # unset, each worker process counts on its own.
 REDIS_URL: str | None = env_str("REDIS_URL")
-CACHE_KEY_PREFIX: str = env_str("CACHE_KEY_PREFIX", "todo-api") or "todo-api"
+CACHE_KEY_PREFIX: str = env_str("CACHE_KEY_PREFIX", "todo-api")
 # Read by gunicorn.conf.py; declared here so every variable lives in one place.
 PORT: int = env_int("PORT", default=8000, minimum=1)
 WEB_CONCURRENCY: int = env_int("WEB_CONCURRENCY", default=2, minimum=1)
