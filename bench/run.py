@@ -374,8 +374,10 @@ def main() -> int:
     if not args.no_baseline:
         baseline_results = load(
             "baseline",
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync", "bench.baseline:app"],
-            lambda database: {**os.environ, "BASELINE_DATABASE_URL": database, "BASELINE_SECRET": secret},
+            # gunicorn.conf.py as for the service (it reads the service's
+            # settings, hence its environment): only the application differs.
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--workers", "2", "bench.baseline:app"],
+            lambda database: {**service_env, "BASELINE_DATABASE_URL": database, "BASELINE_SECRET": secret},
         )
 
     print()
