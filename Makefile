@@ -23,6 +23,11 @@ PGBOUNCER_LOG = $${PGBOUNCER_RUN_DIR:-/tmp/todo-pgbouncer-$(PGBOUNCER_PORT)}/pgb
 INTEROP := interop/better-auth
 
 .DEFAULT_GOAL := help
+
+# The commands that read the settings for development ask for development
+# mode explicitly: unset, DJANGO_DEBUG means production, which refuses to
+# start without real secrets. A value already in the environment is kept.
+run typecheck check-migrations schema: export DJANGO_DEBUG ?= true
 .PHONY: help venv interop run test test-sqlite test-postgres test-e2e test-pgbouncer pgbouncer-up pgbouncer-down bench bench-pgbouncer lint format check-migrations schema clean
 
 help: ## List the commands
@@ -46,9 +51,6 @@ interop: ## Install the pinned Better Auth for the interop tests (npm ci; skippe
 $(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package.json $(INTEROP)/package-lock.json
 	npm ci --prefix $(INTEROP) --no-audit --no-fund
 
-# Development mode is asked for here, explicitly: unset, DJANGO_DEBUG means
-# production, which refuses to start without real secrets.
-run: export DJANGO_DEBUG ?= true
 run: venv ## Serve the API on http://127.0.0.1:8000 in development mode (SQLite and dev secrets unless configured)
 	$(PY) manage.py migrate --noinput
 	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
@@ -130,7 +132,7 @@ lint: venv ## ruff: lint and formatting
 # The django-stubs plugin imports the settings, which refuse to load in
 # production mode without secrets: mypy runs them in debug mode.
 typecheck: venv ## mypy with the Django and DRF plugins ([tool.mypy] in pyproject.toml)
-	DJANGO_DEBUG=true $(VENV)/bin/mypy .
+	$(VENV)/bin/mypy .
 
 # requirements.txt and requirements-dev.txt, pinned with hashes, from the direct
 # dependencies in requirements.in and requirements-dev.in (Python 3.11, as
@@ -157,8 +159,6 @@ format: venv ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Development commands: they read the settings in development mode.
-check-migrations schema: export DJANGO_DEBUG ?= true
 check-migrations: venv ## Fail when a model change has no migration
 	$(PY) manage.py makemigrations --check --dry-run
 
