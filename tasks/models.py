@@ -1,14 +1,61 @@
 from typing import Any
 
 from django.db import models
-from django.db.models.functions import Length, Trim
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Func
+from django.db.models.functions import Length, Lower, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
 from api.users import USER_ID_MAX_LENGTH
 
+from tasks.positions import KEY_MAX_LENGTH, key_between
+
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 2000
+
+
+class Priority(models.IntegerChoices):
+    """Stored as its rank, so ordering by priority is ordering by the column."""
+
+    NONE = 0, "none"
+    LOW = 1, "low"
+    MEDIUM = 2, "medium"
+    HIGH = 3, "high"
+
+
+class CodePointOrder(Func):
+    """An expression compared by code point, whatever the database's default
+    collation: COLLATE "C" on PostgreSQL; SQLite's default (BINARY) already
+    compares UTF-8 bytes, which is code point order."""
+
+    template = '%(expressions)s COLLATE "C"'
+
+    def as_sqlite(self, compiler: Any, connection: BaseDatabaseWrapper, **extra_context: Any) -> Any:
+        return compiler.compile(self.source_expressions[0])
+
+
+class CodePointOrderCharField(models.CharField):
+    """A CharField whose column sorts by code point (see CodePointOrder), so
+    its plain index serves ORDER BY on every database."""
+
+    def db_parameters(self, connection: BaseDatabaseWrapper) -> dict[str, Any]:
+        parameters = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters
+
+
+def first_position(user_id: str) -> str:
+    """A position before every task of the user. Unlocked: the API takes it
+    under TaskOwner.lock; the unique constraint guards every other caller."""
+    first = Task.objects.filter(user_id=user_id).aggregate(first=models.Min("position"))["first"]
+    return key_between(None, first)
+
+
+def title_order() -> CodePointOrder:
+    """`ordering=title`: ignoring letter case, then by code point."""
+    return CodePointOrder(Lower("title"))
 
 
 class Task(models.Model):
@@ -20,6 +67,14 @@ class Task(models.Model):
     # null (never given, or cleared) and "" (sent empty) are different values.
     description = models.TextField(null=True, blank=True)  # noqa: DJ001
     completed = models.BooleanField(default=False)
+    # The updated_at of the write that completed the task; null while pending.
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # An all-day task has a due date, a timed one a due instant; never both.
+    due_date = models.DateField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NONE)
+    # The manual order: a key from tasks/positions.py, unique per user.
+    position = CodePointOrderCharField(max_length=KEY_MAX_LENGTH, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -31,8 +86,27 @@ class Task(models.Model):
             models.Index(fields=["user_id", "-created_at", "-id"], name="task_user_newest_idx"),
             # The same list filtered by ?status=pending|completed.
             models.Index(fields=["user_id", "completed", "-created_at", "-id"], name="task_user_status_newest_idx"),
+            # One per other ordering; each is also read backwards.
+            models.Index(fields=["user_id", "updated_at", "id"], name="task_user_updated_idx"),
+            models.Index(fields=["user_id", "priority", "id"], name="task_user_priority_idx"),
+            models.Index(models.F("user_id"), title_order(), models.F("id"), name="task_user_title_idx"),
+            # ordering=due merges these two (a due date's instant depends on the caller's time zone).
+            models.Index(
+                fields=["user_id", "due_at", "id"], condition=models.Q(due_at__isnull=False), name="task_user_due_at_idx"
+            ),
+            models.Index(
+                fields=["user_id", "due_date", "id"],
+                condition=models.Q(due_date__isnull=False),
+                name="task_user_due_date_idx",
+            ),
         ]
         constraints = [
+            # The manual order is strict, and its index serves ordering=position.
+            models.UniqueConstraint(fields=["user_id", "position"], name="task_user_position_unique"),
+            models.CheckConstraint(
+                condition=models.Q(due_date__isnull=True) | models.Q(due_at__isnull=True), name="task_one_due_kind"
+            ),
+            models.CheckConstraint(condition=models.Q(priority__in=Priority.values), name="task_priority_known"),
             # The database itself refuses what the API must never store, even
             # where SQLite would ignore a VARCHAR length.
             models.CheckConstraint(
@@ -59,10 +133,16 @@ class Task(models.Model):
         the first one. Writes that name their fields also write `updated_at`."""
         if self._state.adding:
             self.updated_at = self.created_at
+            if not self.position:
+                self.position = first_position(self.user_id)
         else:
             self.updated_at = timezone.now()
             if (fields := kwargs.get("update_fields")) is not None:
-                kwargs["update_fields"] = {*fields, "updated_at"}
+                kwargs["update_fields"] = {*fields, "updated_at", *(["completed_at"] if "completed" in fields else [])}
+        if not self.completed:
+            self.completed_at = None
+        elif self.completed_at is None:
+            self.completed_at = self.updated_at
         super().save(*args, **kwargs)
 
     def set_completed(self, completed: bool | None) -> None:
@@ -80,3 +160,23 @@ class Task(models.Model):
         if completed != self.completed:
             self.completed = completed
             self.save(update_fields=["completed"])
+
+
+class TaskOwner(models.Model):
+    """One row per user id that a token names (not a user record: users live
+    in Better Auth), whose lock orders the writes that must see each other's
+    effect on one user's tasks: a create checks the quota and takes the first
+    position, a move takes a gap. Holding it, they run one after another per
+    user, and never wait for another user's."""
+
+    user_id = models.CharField(max_length=USER_ID_MAX_LENGTH, unique=True)
+
+    def __str__(self) -> str:
+        return self.user_id
+
+    @classmethod
+    def lock(cls, user_id: str) -> "TaskOwner":
+        """Lock the user's row until the transaction ends, creating it first
+        if need be. Call inside transaction.atomic()."""
+        owner, _ = cls.objects.select_for_update().get_or_create(user_id=user_id)
+        return owner
