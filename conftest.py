@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from tasks.models import Task
@@ -86,3 +87,13 @@ def value_in_fresh_process() -> Callable[..., Any]:
     interpreter in development mode, without this one's configuration,
     plus `env` (testing.processes.value_in_fresh_process)."""
     return processes.value_in_fresh_process
+
+
+@pytest.fixture
+def postgresql_only() -> None:
+    """Skip on SQLite: row locks (SELECT ... FOR UPDATE) and real concurrency need PostgreSQL."""
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            f"row locks (SELECT ... FOR UPDATE) need PostgreSQL; this run uses {connection.vendor}: "
+            "set DATABASE_URL=postgres://... to run the concurrency tests"
+        )

@@ -8,7 +8,6 @@ from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
 from api.users import USER_ID_MAX_LENGTH
-
 from tasks.positions import KEY_MAX_LENGTH, key_between
 
 TITLE_MAX_LENGTH = 200
@@ -92,7 +91,9 @@ class Task(models.Model):
             models.Index(models.F("user_id"), title_order(), models.F("id"), name="task_user_title_idx"),
             # ordering=due merges these two (a due date's instant depends on the caller's time zone).
             models.Index(
-                fields=["user_id", "due_at", "id"], condition=models.Q(due_at__isnull=False), name="task_user_due_at_idx"
+                fields=["user_id", "due_at", "id"],
+                condition=models.Q(due_at__isnull=False),
+                name="task_user_due_at_idx",
             ),
             models.Index(
                 fields=["user_id", "due_date", "id"],

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -16,10 +16,14 @@ from api.exceptions import LengthRequired
 from api.schema import error_responses
 from api.throttling import api_throttles
 from tasks.filters import TaskStatusFilter
-from tasks.models import Task
+from tasks.manual_order import move_after
+from tasks.models import Task, TaskOwner
+from tasks.positions import key_between
+from tasks.quota import check_room_for_one_more
 from tasks.serializers import (
     TaskCompleteSerializer,
     TaskListSerializer,
+    TaskMoveSerializer,
     TaskSerializer,
     TaskUpdateSerializer,
 )
@@ -104,12 +108,18 @@ class TaskViewSet(viewsets.ModelViewSet):
         ):
             raise LengthRequired()
 
+    @property
+    def user_id(self) -> str:
+        """The caller's user id, from the token (authentication runs first)."""
+        return str(self.request.user.id)
+
     def get_queryset(self) -> QuerySet[Task]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Task.objects.none()
-        tasks = Task.objects.filter(user_id=self.request.user.id)
-        if self.action == "complete":
-            # The flip reads and writes under a row lock: see Task.set_completed.
+        tasks = Task.objects.filter(user_id=self.user_id)
+        if self.action in ("complete", "move"):
+            # The flip reads and writes under a row lock: see Task.set_completed;
+            # a move holds the owner's lock, and this one keeps the task still.
             tasks = tasks.select_for_update()
         return tasks
 
@@ -141,7 +151,14 @@ class TaskViewSet(viewsets.ModelViewSet):
         return Response({"items": items, "count": len(items)})
 
     def perform_create(self, serializer: BaseSerializer[Task]) -> None:
-        serializer.save(user_id=self.request.user.id)
+        # Under the user's lock, so two creates at the limit cannot both pass
+        # and two new tasks never take the same first position.
+        user_id = self.user_id
+        with transaction.atomic():
+            TaskOwner.lock(user_id)
+            tasks = Task.objects.filter(user_id=user_id).aggregate(count=Count("pk"), first=Min("position"))
+            check_room_for_one_more(tasks["count"])
+            serializer.save(user_id=user_id, position=key_between(None, tasks["first"]))
 
     def get_success_headers(self, data: dict[str, Any]) -> dict[str, str]:
         return {"Location": reverse("task-detail", kwargs={"pk": data["id"]})}
@@ -170,4 +187,24 @@ class TaskViewSet(viewsets.ModelViewSet):
         with transaction.atomic():
             task = self.get_object()
             task.set_completed(body.validated_data.get("completed"))
+        return Response(TaskSerializer(task).data)
+
+    @extend_schema(
+        operation_id="moveTask",
+        summary="Move a task in the manual order",
+        description='`{"after": <task id>}` puts the task right after that one in `ordering=position`; '
+        '`{"after": null}` puts it first. A move to the place the task already has changes nothing.',
+        parameters=[TASK_ID_PARAMETER],
+        request=TaskMoveSerializer,
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, pk: str) -> Response:
+        parse_task_id(pk)
+        with transaction.atomic():
+            TaskOwner.lock(self.user_id)
+            task = self.get_object()  # a 404 comes before the body is judged
+            body = TaskMoveSerializer(data=request.data, context={"task": task})
+            body.is_valid(raise_exception=True)
+            move_after(task, body.validated_data["after"])
         return Response(TaskSerializer(task).data)

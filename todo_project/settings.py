@@ -77,6 +77,8 @@ LOG_LEVEL: str = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT: str = env_str("LOG_FORMAT", "plain").lower()
 # Requests per user per period ("600/min"), or "off". Counted in the cache below.
 API_RATE_LIMIT: str = env_str("API_RATE_LIMIT", "600/min")
+# Live tasks (the trash aside) one user may hold; a create beyond it is a 409.
+TASKS_MAX_PER_USER: int = env_int("TASKS_MAX_PER_USER", default=10_000, minimum=1)
 # redis://host:6379/0 shares throttle counts between gunicorn workers and hosts;
 # unset, each worker process counts on its own.
 REDIS_URL: str | None = env_str("REDIS_URL")

@@ -16,8 +16,9 @@ from rest_framework.test import APIClient
 
 from tasks.models import Task
 from tasks.schema import WHITESPACE
+from testing.contract import TASK_FIELD_ORDER
 
-API_PATHS = ["/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/complete"]
+API_PATHS = ["/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/complete", "/api/tasks/{id}/move"]
 SERVICE_PATHS = ["/", "/health"]
 OPERATIONS = [
     ("/", "get", "getServiceInfo"),
@@ -29,6 +30,7 @@ OPERATIONS = [
     ("/api/tasks/{id}", "patch", "patchTask"),
     ("/api/tasks/{id}", "delete", "deleteTask"),
     ("/api/tasks/{id}/complete", "patch", "completeTask"),
+    ("/api/tasks/{id}/move", "post", "moveTask"),
 ]
 API_OPERATIONS = [(path, method) for path, method, _ in OPERATIONS if path.startswith("/api/")]
 DETAIL_OPERATIONS = [(path, method) for path, method in API_OPERATIONS if "{id}" in path]
@@ -37,10 +39,12 @@ BODY_OPERATIONS = [
     ("/api/tasks/{id}", "put"),
     ("/api/tasks/{id}", "patch"),
     ("/api/tasks/{id}/complete", "patch"),
+    ("/api/tasks/{id}/move", "post"),
 ]
-OPTIONAL_BODY_OPERATIONS = [operation for operation in BODY_OPERATIONS if operation != ("/api/tasks", "post")]
-TASK_FIELDS = {"id", "user_id", "title", "description", "completed", "created_at", "updated_at"}
-SERVER_SET_FIELDS = {"id", "user_id", "created_at", "updated_at"}
+REQUIRED_BODY_OPERATIONS = [("/api/tasks", "post"), ("/api/tasks/{id}/move", "post")]
+OPTIONAL_BODY_OPERATIONS = [operation for operation in BODY_OPERATIONS if operation not in REQUIRED_BODY_OPERATIONS]
+TASK_FIELDS = set(TASK_FIELD_ORDER)
+SERVER_SET_FIELDS = {"id", "user_id", "completed_at", "position", "created_at", "updated_at"}
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
@@ -287,7 +291,7 @@ class TestBodies:
     def test_request_body_lists_the_writable_fields(self, schema: dict[str, Any], path: str, method: str) -> None:
         body = content_schema(schema, operation(schema, path, method)["requestBody"])
 
-        assert set(body["properties"]) == {"title", "description", "completed"}
+        assert set(body["properties"]) == {"title", "description", "completed", "due_date", "due_at", "priority"}
         # 200 is the limit after trimming, which only the title's pattern can say.
         assert "maxLength" not in body["properties"]["title"]
         assert "{0,198}" in body["properties"]["title"]["pattern"]
@@ -530,6 +534,44 @@ CALLS = {
     ),
     "complete-no-token": Call(
         "/api/tasks/{id}/complete", "patch", 401, lambda anon, alice, task: anon.patch(task_url(task, "/complete"))
+    ),
+    "create-planned": Call(
+        "/api/tasks",
+        "post",
+        201,
+        lambda anon, alice, task: alice.post(
+            "/api/tasks", {"title": "Call", "due_at": "2026-01-09T17:00:00+01:00", "priority": "high"}, format="json"
+        ),
+    ),
+    "create-bad-due-date": Call(
+        "/api/tasks",
+        "post",
+        422,
+        lambda anon, alice, task: alice.post("/api/tasks", {"title": "x", "due_date": "2026-1-9"}, format="json"),
+    ),
+    "move-first": Call(
+        "/api/tasks/{id}/move",
+        "post",
+        200,
+        lambda anon, alice, task: alice.post(task_url(task, "/move"), {"after": None}, format="json"),
+    ),
+    "move-after-itself": Call(
+        "/api/tasks/{id}/move",
+        "post",
+        422,
+        lambda anon, alice, task: alice.post(task_url(task, "/move"), {"after": task.pk}, format="json"),
+    ),
+    "move-unknown": Call(
+        "/api/tasks/{id}/move",
+        "post",
+        404,
+        lambda anon, alice, task: alice.post("/api/tasks/999999999/move", {"after": None}, format="json"),
+    ),
+    "move-no-token": Call(
+        "/api/tasks/{id}/move",
+        "post",
+        401,
+        lambda anon, alice, task: anon.post(task_url(task, "/move"), {"after": None}, format="json"),
     ),
     "delete": Call("/api/tasks/{id}", "delete", 204, lambda anon, alice, task: alice.delete(task_url(task))),
     "delete-unknown": Call(

@@ -62,9 +62,19 @@ class TestSingleTask:
 
         assert response.status_code == 200
 
-    def test_create_is_one_insert(self, alice, db, django_assert_num_queries):
-        with django_assert_num_queries(1):
+    def test_create_locks_the_owner_counts_and_inserts(self, alice, make_task, django_assert_num_queries):
+        # SAVEPOINT, the owner's row FOR UPDATE, the count and first position
+        # in one aggregate, the INSERT, RELEASE SAVEPOINT.
+        alice.post("/api/tasks", {"title": "First"}, format="json")
+        with django_assert_num_queries(5):
             response = alice.post("/api/tasks", {"title": "New", "description": "d", "completed": True}, format="json")
+
+        assert response.status_code == 201
+
+    def test_a_users_first_create_also_makes_the_owner_row(self, alice, db, django_assert_num_queries):
+        # As above, plus get_or_create's savepoint and INSERT of the owner row.
+        with django_assert_num_queries(8):
+            response = alice.post("/api/tasks", {"title": "New"}, format="json")
 
         assert response.status_code == 201
 
@@ -77,14 +87,23 @@ class TestSingleTask:
     @pytest.mark.parametrize("method", ["put", "patch"])
     @pytest.mark.parametrize(
         "body",
-        [{"title": "Renamed"}, {"description": None}, {"title": "T", "description": "D", "completed": True}],
-        ids=["title", "null-description", "every-field"],
+        [{"title": "Renamed"}, {"description": "new"}, {"title": "T", "description": "D", "completed": True}],
+        ids=["title", "description", "every-field"],
     )
     def test_update_is_a_select_and_an_update(self, alice, make_task, django_assert_num_queries, method, body):
         task = make_task()
 
         with django_assert_num_queries(2):
             response = call(alice, method, f"/api/tasks/{task.id}", body)
+
+        assert response.status_code == 200
+
+    @pytest.mark.parametrize("method", ["put", "patch"])
+    def test_update_to_the_current_values_is_only_the_select(self, alice, make_task, django_assert_num_queries, method):
+        task = make_task(title="Same", description=None)
+
+        with django_assert_num_queries(1):
+            response = call(alice, method, f"/api/tasks/{task.id}", {"title": "Same", "description": None})
 
         assert response.status_code == 200
 

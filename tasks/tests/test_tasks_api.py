@@ -8,11 +8,12 @@ from django.urls import reverse
 
 from tasks.models import Task
 from testing.assertions import JSON_CONTENT_TYPE
+from testing.contract import TASK_FIELD_ORDER
 
 pytestmark = pytest.mark.django_db
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-TASK_FIELDS = {"id", "user_id", "title", "description", "completed", "created_at", "updated_at"}
+TASK_FIELDS = set(TASK_FIELD_ORDER)
 REDIRECTS = {301, 302, 303, 307, 308}
 LONG_AGO_WITH_MICROSECONDS = datetime(2020, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
 INVALID_STATUS_DETAIL = "Invalid status filter: must be 'pending', 'completed', or 'all'"
@@ -52,6 +53,11 @@ class TestList:
                     "title": "Buy milk",
                     "description": None,
                     "completed": False,
+                    "completed_at": None,
+                    "due_date": None,
+                    "due_at": None,
+                    "priority": "none",
+                    "position": task.position,
                     "created_at": response.json()["items"][0]["created_at"],
                     "updated_at": response.json()["items"][0]["updated_at"],
                 }

@@ -1,14 +1,12 @@
 """`PATCH /api/tasks/{id}/complete`: flip with no body, set with a body."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from tasks.models import Task
 from testing import LONG_AGO
+from testing.concurrent_requests import send_concurrently
+from testing.contract import TASK_FIELD_ORDER
 
 CONCURRENT_REQUESTS = 20
 
@@ -65,7 +63,7 @@ class TestFlip:
         assert body["title"] == "Flip me"
         assert body["description"] == "why"
         assert body["user_id"] == "alice"
-        assert set(body) == {"id", "user_id", "title", "description", "completed", "created_at", "updated_at"}
+        assert list(body) == TASK_FIELD_ORDER
 
     def test_flip_moves_updated_at_and_not_created_at(self, alice, make_task):
         task = make_task()
@@ -175,41 +173,11 @@ class TestOtherUsersTask:
 
 
 def run_concurrently(token: str, url: str, body: dict | None, count: int) -> list:
-    """Send `count` PATCH requests at once, each from its own thread and client
-    (so its own database connection). Answers (status, completed) per request."""
-    barrier = threading.Barrier(count)
-    results: list = []
-    errors: list = []
-
-    def worker() -> None:
-        try:
-            client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-            barrier.wait(timeout=30)
-            response = client.patch(url) if body is None else client.patch(url, body, format="json")
-            results.append((response.status_code, response.json().get("completed")))
-        except Exception as error:  # reported by the test, not swallowed
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request never finished"
-    assert errors == []
-    return results
-
-
-@pytest.fixture
-def postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            f"row locks (SELECT ... FOR UPDATE) need PostgreSQL; this run uses {connection.vendor}: "
-            "set DATABASE_URL=postgres://... to run the concurrency tests"
-        )
+    """Send `count` PATCH requests at once. Answers (status, completed) per request."""
+    responses = send_concurrently(
+        token, [lambda client: client.patch(url) if body is None else client.patch(url, body, format="json")] * count
+    )
+    return [(response.status_code, response.json().get("completed")) for response in responses]
 
 
 @pytest.mark.django_db(transaction=True)
