@@ -5,8 +5,10 @@ way clients call them (no trailing slash)."""
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+from api.exceptions import DATABASE_UNAVAILABLE_DETAIL, LengthRequired, RequestTooLarge
 
 
 class BetterAuthJWTScheme(OpenApiAuthenticationExtension):
@@ -38,20 +40,50 @@ class ValidationErrorSerializer(serializers.Serializer):
     )
 
 
-_ERRORS: dict[int, OpenApiResponse] = {
-    400: OpenApiResponse(ErrorSerializer, description="Malformed JSON or a bad query parameter."),
-    401: OpenApiResponse(ErrorSerializer, description="Missing, malformed, expired or invalid token."),
-    404: OpenApiResponse(ErrorSerializer, description="No such task for this user."),
-    411: OpenApiResponse(ErrorSerializer, description="A chunked body: send it with a Content-Length header."),
-    413: OpenApiResponse(ErrorSerializer, description="Body larger than API_MAX_BODY_BYTES."),
-    415: OpenApiResponse(ErrorSerializer, description="Body is not application/json."),
-    422: OpenApiResponse(ValidationErrorSerializer, description="The body failed validation."),
-    429: OpenApiResponse(
-        ErrorSerializer, description="Too many requests for this user (API_RATE_LIMIT); retry after `Retry-After`."
-    ),
-    503: OpenApiResponse(
+def _error(description: str, example: str) -> OpenApiResponse:
+    """An error answer, with a realistic body for ReDoc and Swagger to show."""
+    return OpenApiResponse(
         ErrorSerializer,
-        description="The database, or Better Auth's JWKS for a token's key, is unreachable; retry after `Retry-After`.",
+        description=description,
+        examples=[OpenApiExample(description, value={"detail": example}, response_only=True)],
+    )
+
+
+DUE_DATE_MESSAGE = "Must be a date as YYYY-MM-DD, from 1900-01-01 to 2999-12-31."
+_ERRORS: dict[int, OpenApiResponse] = {
+    400: _error(
+        "Malformed JSON or a bad query parameter.", "Malformed JSON: Expecting value: line 1 column 1 (char 0)"
+    ),
+    401: _error("Missing, malformed, expired or invalid token.", "Token has expired"),
+    404: _error("No such task for this user.", "Task not found"),
+    409: _error(
+        "The user already holds TASKS_MAX_PER_USER live tasks.",
+        "Task limit reached: a user can hold at most 10000 tasks",
+    ),
+    411: _error("A chunked body: send it with a Content-Length header.", str(LengthRequired.default_detail)),
+    413: _error("Body larger than API_MAX_BODY_BYTES.", str(RequestTooLarge.default_detail)),
+    415: _error("Body is not application/json.", 'Unsupported media type "text/plain" in request.'),
+    422: OpenApiResponse(
+        ValidationErrorSerializer,
+        description="The body failed validation.",
+        examples=[
+            OpenApiExample(
+                "The body failed validation.",
+                value={
+                    "detail": f"Validation failed: due_date: {DUE_DATE_MESSAGE}",
+                    "errors": {"due_date": [DUE_DATE_MESSAGE]},
+                },
+                response_only=True,
+            )
+        ],
+    ),
+    429: _error(
+        "Too many requests for this user (API_RATE_LIMIT); retry after `Retry-After`.",
+        "Request was throttled. Expected available in 12 seconds.",
+    ),
+    503: _error(
+        "The database, or Better Auth's JWKS for a token's key, is unreachable; retry after `Retry-After`.",
+        DATABASE_UNAVAILABLE_DETAIL,
     ),
 }
 

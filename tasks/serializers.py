@@ -253,8 +253,9 @@ class TaskIdField(serializers.Field):
 
 class TaskMoveSerializer(serializers.Serializer):
     """Body of `POST /api/tasks/{id}/move`: the task to put this one after,
-    or null to put it first. Needs the moving task in context["task"]."""
+    or null to put it first."""
 
+    # Validation needs the moving task, in context["task"].
     after = TaskIdField(allow_null=True, help_text="The id of the task to follow, or null to go first.")
 
     def validate_after(self, value: int | None) -> Task | None:

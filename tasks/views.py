@@ -15,6 +15,7 @@ from rest_framework.throttling import BaseThrottle
 from api.exceptions import LengthRequired
 from api.schema import error_responses
 from api.throttling import api_throttles
+from tasks import examples
 from tasks.filters import TaskStatusFilter
 from tasks.manual_order import move_after
 from tasks.models import Task, TaskOwner
@@ -55,28 +56,33 @@ def parse_task_id(raw: str) -> int:
 @extend_schema_view(
     list=extend_schema(
         operation_id="listTasks",
+        examples=examples.LIST,
         summary="List the caller's tasks, newest first",
         responses={200: TaskListSerializer, **error_responses(400, 401, 429, 503)},
     ),
     create=extend_schema(
         operation_id="createTask",
+        examples=examples.CREATE,
         summary="Create a task",
-        responses={201: TaskSerializer, **error_responses(400, 401, 411, 413, 415, 422, 429, 503)},
+        responses={201: TaskSerializer, **error_responses(400, 401, 409, 411, 413, 415, 422, 429, 503)},
     ),
     retrieve=extend_schema(
         operation_id="getTask",
+        examples=examples.RETRIEVE,
         summary="Get one task",
         parameters=[TASK_ID_PARAMETER],
         responses={200: TaskSerializer, **error_responses(401, 404, 429, 503)},
     ),
     update=extend_schema(
         operation_id="updateTask",
+        examples=examples.UPDATE,
         summary="Update a task (partial: send any subset of fields)",
         parameters=[TASK_ID_PARAMETER],
         responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
     ),
     partial_update=extend_schema(
         operation_id="patchTask",
+        examples=examples.PARTIAL_UPDATE,
         summary="Update a task (same as PUT)",
         parameters=[TASK_ID_PARAMETER],
         responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
@@ -170,6 +176,7 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         operation_id="completeTask",
+        examples=examples.COMPLETE,
         summary="Flip `completed`, or set it",
         description="No body, an empty body or `{}` flips `completed` atomically; "
         '`{"completed": true|false}` sets it (idempotent).',
@@ -191,6 +198,7 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         operation_id="moveTask",
+        examples=examples.MOVE,
         summary="Move a task in the manual order",
         description='`{"after": <task id>}` puts the task right after that one in `ordering=position`; '
         '`{"after": null}` puts it first. A move to the place the task already has changes nothing.',

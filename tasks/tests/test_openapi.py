@@ -45,6 +45,7 @@ REQUIRED_BODY_OPERATIONS = [("/api/tasks", "post"), ("/api/tasks/{id}/move", "po
 OPTIONAL_BODY_OPERATIONS = [operation for operation in BODY_OPERATIONS if operation not in REQUIRED_BODY_OPERATIONS]
 TASK_FIELDS = set(TASK_FIELD_ORDER)
 SERVER_SET_FIELDS = {"id", "user_id", "completed_at", "position", "created_at", "updated_at"}
+SERVER_LIMIT_CODES = {"414", "431"}  # gunicorn's answers, documented without examples
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
@@ -599,3 +600,44 @@ def test_real_response_matches_the_document(
 
     assert response.status_code == call.status, response.content
     assert_matches_schema(schema, call.path, call.method, response)
+
+
+class TestExamples:
+    @pytest.mark.parametrize(("path", "method"), [(p, m) for p, m in API_OPERATIONS if m != "delete"])
+    def test_every_task_operation_shows_a_realistic_success_answer(
+        self, schema: dict[str, Any], path: str, method: str
+    ) -> None:
+        responses = operation(schema, path, method)["responses"]
+        success = next(code for code in ("200", "201") if code in responses)
+
+        examples = responses[success]["content"]["application/json"]["examples"]
+
+        assert examples
+        for example in examples.values():
+            assert "string" not in json.dumps(example["value"])
+
+    @pytest.mark.parametrize(("path", "method"), BODY_OPERATIONS)
+    def test_every_body_operation_shows_request_examples_that_the_service_accepts(
+        self, schema: dict[str, Any], path: str, method: str, alice: APIClient, make_task: Callable[..., Task]
+    ) -> None:
+        examples = operation(schema, path, method)["requestBody"]["content"]["application/json"]["examples"]
+        assert examples
+
+        for example in examples.values():
+            task = make_task()
+            neighbour = make_task()
+            body = example["value"]
+            if "after" in body and body["after"] is not None:
+                body = {"after": neighbour.pk}
+            url = path.replace("{id}", str(task.pk))
+
+            response = getattr(alice, method)(url, body, format="json")
+
+            assert response.status_code in (200, 201), (example, response.json())
+
+    @pytest.mark.parametrize(("path", "method"), API_OPERATIONS)
+    def test_every_error_answer_shows_an_example_detail(self, schema: dict[str, Any], path: str, method: str) -> None:
+        for code, answer in operation(schema, path, method)["responses"].items():
+            if code.startswith(("4", "5")) and code not in SERVER_LIMIT_CODES:
+                examples = answer["content"]["application/json"]["examples"]
+                assert all(example["value"]["detail"] for example in examples.values()), code
