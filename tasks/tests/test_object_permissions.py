@@ -31,8 +31,9 @@ def object_permission_denied(monkeypatch: pytest.MonkeyPatch) -> None:
         ("delete", "", None),
         ("patch", "/complete", None),
         ("patch", "/complete", {"completed": True}),
+        ("post", "/move", {"after": None}),
     ],
-    ids=["get", "put", "patch", "delete", "flip", "set"],
+    ids=["get", "put", "patch", "delete", "flip", "set", "move"],
 )
 def test_every_detail_route_checks_object_permissions(
     alice, make_task, object_permission_denied, method, suffix, body
