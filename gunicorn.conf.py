@@ -1,7 +1,7 @@
 """gunicorn settings: `gunicorn -c gunicorn.conf.py` serves the API.
 
-Values come from the environment through Django settings (PORT,
-WEB_CONCURRENCY), so the service reads its configuration in one place.
+Values come from the environment through Django settings (BIND_ADDRESS,
+PORT, WEB_CONCURRENCY), so the service reads its configuration in one place.
 """
 
 import gc
@@ -17,7 +17,11 @@ from todo_project import settings
 gunicorn_errors.install()
 
 wsgi_app = "todo_project.wsgi:application"
-bind = [f"0.0.0.0:{settings.PORT}"]
+# 127.0.0.1 by default: a sync worker is held for as long as a client takes
+# to send its request, so a few slow clients would hold them all. The nginx
+# of deploy/nginx/todo-api.conf buffers whole requests and is the only client.
+_host = f"[{settings.BIND_ADDRESS}]" if ":" in settings.BIND_ADDRESS else settings.BIND_ADDRESS
+bind = [f"{_host}:{settings.PORT}"]
 workers = settings.WEB_CONCURRENCY
 # Load the app once in the master: workers share its memory and start fast.
 preload_app = True

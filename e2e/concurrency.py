@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 import requests
 
-from e2e.live import Endpoint
+from e2e.live import Endpoint, session_for
 
 USERS = 50
 OPERATIONS_PER_USER = 20
@@ -79,7 +79,7 @@ def pick_operation(rng: random.Random, run: UserRun) -> str:
 
 def run_user(service: Endpoint, token: str, run: UserRun, seed: int, deadline: float) -> UserRun:
     rng = random.Random(seed)  # noqa: S311 (a reproducible mix of operations, not a secret)
-    session = requests.Session()
+    session = session_for(service)
     session.headers["Authorization"] = f"Bearer {token}"
     for number in range(OPERATIONS_PER_USER + 1):
         if time.monotonic() > deadline:
@@ -193,13 +193,15 @@ def assert_every_acknowledged_write_kept_and_listings_private(load: ParallelUser
             assert all(owner.get(task_id, run.user_id) == run.user_id for task_id in listing)
 
 
-def concurrently(calls: int, threads: int, send: Callable[[requests.Session], requests.Response]) -> list[Any]:
+def concurrently(
+    service: Endpoint, calls: int, threads: int, send: Callable[[requests.Session], requests.Response]
+) -> list[Any]:
     """`calls` requests spread over `threads` threads, one Session per thread."""
     local = threading.local()
 
     def one_call(_: int) -> requests.Response:
         if not hasattr(local, "session"):
-            local.session = requests.Session()
+            local.session = session_for(service)
         return send(local.session)
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -209,7 +211,9 @@ def concurrently(calls: int, threads: int, send: Callable[[requests.Session], re
 
 
 def create_task(service: Endpoint, headers: dict[str, str]) -> dict[str, Any]:
-    response = requests.post(service.url("/api/tasks"), json={"title": "Shared"}, headers=headers, timeout=30)
+    response = requests.post(
+        service.url("/api/tasks"), json={"title": "Shared"}, headers=headers, timeout=30, verify=service.verify
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -223,7 +227,9 @@ def assert_concurrent_flips_alternate_and_cancel_out(
     task = create_task(service, headers)
     url = service.url(f"/api/tasks/{task['id']}/complete")
 
-    bodies = concurrently(FLIPS, 20, lambda session: session.patch(url, headers=headers, timeout=REQUEST_TIMEOUT))
+    bodies = concurrently(
+        service, FLIPS, 20, lambda session: session.patch(url, headers=headers, timeout=REQUEST_TIMEOUT)
+    )
 
     # An even number of flips leaves the task as it was...
     assert pg.execute("SELECT completed FROM tasks_task WHERE id = %s", [task["id"]]).fetchone() == (False,)
@@ -247,7 +253,7 @@ def assert_concurrent_explicit_completions_change_the_task_once(
         def set_completed(session: requests.Session, wanted: bool = wanted) -> requests.Response:
             return session.patch(url, json={"completed": wanted}, headers=headers, timeout=REQUEST_TIMEOUT)
 
-        bodies = concurrently(EXPLICIT_COMPLETIONS, 15, set_completed)
+        bodies = concurrently(service, EXPLICIT_COMPLETIONS, 15, set_completed)
         assert {body["completed"] for body in bodies} == {wanted}
         # Only the first call to get the row changed it; every other call found
         # it already set and wrote nothing, so all answers show one update.

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from e2e.balancer import Balancer, find_nginx
+from e2e.balancer import INSTANCE_ENV, Balancer, find_nginx
 
 # Fixtures for the e2e/test_browser_*.py files.
 from e2e.browser.fixtures import browser, page, screenshot  # noqa: F401
@@ -157,9 +157,9 @@ def balanced_service(
     nginx_binary: str, e2e_database: str, better_auth_secret: str, session_redis_cache: RedisCache
 ) -> Iterator[Balancer]:
     """nginx with the shipped configuration in front of two gunicorn
-    instances (2 workers each, DEBUG off, throttling off) sharing the e2e
-    database and Redis."""
-    env = deployment_env(e2e_database, better_auth_secret, **session_redis_cache.env)
+    instances (2 workers each, DEBUG off, throttling off, the settings the
+    shipped file asks for) sharing the e2e database and Redis."""
+    env = deployment_env(e2e_database, better_auth_secret, **INSTANCE_ENV, **session_redis_cache.env)
     with running_balancer(nginx_binary, (env, env), name="balanced") as balancer:
         yield balancer
 
@@ -167,14 +167,15 @@ def balanced_service(
 @pytest.fixture
 def start_balanced(nginx_binary: str, e2e_database: str, better_auth_secret: str) -> Iterator[Callable[..., Balancer]]:
     """start_balanced(NAME=value, ...) -> a started balancer whose two
-    instances have those overrides; `b_overrides` apply to the second one
-    only. Stopped at the end of the test."""
+    instances have those overrides (on top of the settings the shipped file
+    asks for); `b_overrides` apply to the second one only. Stopped at the end
+    of the test."""
     with ExitStack() as stack:
 
         def _start(
             *, name: str = "balanced-custom", b_overrides: dict[str, str] | None = None, **overrides: str
         ) -> Balancer:
-            env_a = deployment_env(e2e_database, better_auth_secret, **overrides)
+            env_a = deployment_env(e2e_database, better_auth_secret, **{**INSTANCE_ENV, **overrides})
             env_b = {**env_a, **(b_overrides or {})}
             return stack.enter_context(running_balancer(nginx_binary, (env_a, env_b), name=name))
 

@@ -102,6 +102,7 @@ def send_in_turn(balancer: Balancer, token: str, count: int) -> tuple[list[reque
             balancer.url("/api/tasks"),
             headers={"Authorization": f"Bearer {token}", "X-Request-ID": request_id},
             timeout=15,
+            verify=balancer.verify,
         )
         for request_id in request_ids
     ]
@@ -186,6 +187,7 @@ def test_client_request_id_comes_back_through_the_balancer_unchanged(
         balanced_service.url("/api/tasks"),
         headers={"Authorization": f"Bearer {token_for('request-id')}", "X-Request-ID": request_id},
         timeout=15,
+        verify=balanced_service.verify,
     )
 
     assert response.status_code == 200
@@ -206,7 +208,9 @@ def test_request_without_a_usable_id_gets_one_from_nginx_that_the_instance_logs_
     if sent is not None:
         headers["X-Request-ID"] = sent
 
-    response = requests.get(balanced_service.url("/api/tasks"), headers=headers, timeout=15)
+    response = requests.get(
+        balanced_service.url("/api/tasks"), headers=headers, timeout=15, verify=balanced_service.verify
+    )
 
     request_id = response.headers["X-Request-ID"]
     assert request_id != sent
@@ -233,12 +237,14 @@ def test_body_limit_of_the_balancer_matches_the_api_and_refuses_in_json(
         data=padded_body(BODY_LIMIT),
         headers={**headers, "X-Request-ID": at_limit},
         timeout=30,
+        verify=balanced_service.verify,
     )
     refused = requests.post(
         balanced_service.url("/api/tasks"),
         data=padded_body(BODY_LIMIT + 1),
         headers={**headers, "X-Request-ID": over},
         timeout=30,
+        verify=balanced_service.verify,
     )
 
     assert accepted.status_code == 201, accepted.text

@@ -71,15 +71,17 @@ def wait_until_answering(
     log: Callable[[], str],
     timeout: float,
     any_status: bool = False,
+    verify: bool | str = True,
 ) -> None:
     """Poll `url` until it answers 200 (any status with `any_status`), or
-    raise RuntimeError with the process's log when it exits or the timeout passes."""
+    raise RuntimeError with the process's log when it exits or the timeout passes.
+    `verify` is requests' own: the certificate an HTTPS server must present."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}:\n{log()}")
         try:
-            if requests.get(url, timeout=2).status_code == 200 or any_status:
+            if requests.get(url, timeout=2, verify=verify).status_code == 200 or any_status:
                 return
         except requests.ConnectionError:
             pass

@@ -5,6 +5,7 @@ variable: configuration mistakes should fail loudly at start-up, not at the
 first request.
 """
 
+import ipaddress
 import os
 import sys
 from typing import NoReturn, overload
@@ -50,6 +51,15 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     if number is None or number < minimum:
         refuse_to_start(f"{name} must be an integer >= {minimum}, got {value!r}")
     return number
+
+
+def env_ip_address(name: str, default: str) -> str:
+    """An IPv4 or IPv6 address, written without brackets."""
+    value = env_str(name, default)
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        refuse_to_start(f"{name} must be an IP address such as 127.0.0.1 or 10.0.0.5, got {value!r}")
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

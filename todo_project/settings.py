@@ -16,7 +16,17 @@ from typing import Any
 import dj_database_url
 
 from todo_project import __version__
-from todo_project.env import env_bool, env_int, env_list, env_origin, env_str, env_url, is_set, refuse_to_start
+from todo_project.env import (
+    env_bool,
+    env_int,
+    env_ip_address,
+    env_list,
+    env_origin,
+    env_str,
+    env_url,
+    is_set,
+    refuse_to_start,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -84,6 +94,9 @@ TASKS_MAX_PER_USER: int = env_int("TASKS_MAX_PER_USER", default=10_000, minimum=
 REDIS_URL: str | None = env_str("REDIS_URL")
 CACHE_KEY_PREFIX: str = env_str("CACHE_KEY_PREFIX", "todo-api")
 # Read by gunicorn.conf.py; declared here so every variable lives in one place.
+# Loopback unless told otherwise: sync workers are held by a slow client, so
+# only the buffering nginx on the same host (deploy/nginx) may reach them.
+BIND_ADDRESS: str = env_ip_address("BIND_ADDRESS", "127.0.0.1")
 PORT: int = env_int("PORT", default=8000, minimum=1)
 WEB_CONCURRENCY: int = env_int("WEB_CONCURRENCY", default=2, minimum=1)
 
