@@ -10,6 +10,7 @@ configuration at all: SQLite, development secrets, a warning for each.
 import re
 import sys
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,9 @@ TASKS_MAX_PER_USER: int = env_int("TASKS_MAX_PER_USER", default=10_000, minimum=
 # unset, each worker process counts on its own.
 REDIS_URL: str | None = env_str("REDIS_URL")
 CACHE_KEY_PREFIX: str = env_str("CACHE_KEY_PREFIX", "todo-api")
+# The admin's path prefix ("admin/", "staff/console/"), or "off": no admin
+# routes, and no sessions or login bookkeeping on any request.
+DJANGO_ADMIN_URL: str = env_str("DJANGO_ADMIN_URL", "admin/")
 # Read by gunicorn.conf.py; declared here so every variable lives in one place.
 PORT: int = env_int("PORT", default=8000, minimum=1)
 WEB_CONCURRENCY: int = env_int("WEB_CONCURRENCY", default=2, minimum=1)
@@ -129,6 +133,22 @@ else:
 if BETTER_AUTH_JWKS_URL and not BETTER_AUTH_URL:
     refuse_to_start("BETTER_AUTH_JWKS_URL needs BETTER_AUTH_URL (the issuer and audience of the tokens)")
 
+
+# The admin's prefix, normalised to "segment/.../", or None when it is off.
+ADMIN_URL: str | None = None
+# First path segments the service itself answers; the admin must not shadow them.
+_RESERVED_PREFIXES = {"api", "docs", "redoc", "health", "openapi.json", "static"}
+if DJANGO_ADMIN_URL.lower() != "off":
+    _segments = DJANGO_ADMIN_URL.strip("/").split("/")
+    if not all(re.fullmatch(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*", segment) for segment in _segments):
+        refuse_to_start(
+            f"DJANGO_ADMIN_URL must be a path like admin/ or staff/console/ (letters, digits, . _ ~ -), "
+            f"or off: {DJANGO_ADMIN_URL!r}"
+        )
+    if _segments[0].lower() in _RESERVED_PREFIXES:
+        refuse_to_start(f"DJANGO_ADMIN_URL must not start with /{_segments[0]}/, which the service itself serves")
+    ADMIN_URL = "/".join(_segments) + "/"
+
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     refuse_to_start(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
 if LOG_FORMAT not in {"plain", "json"}:
@@ -153,6 +173,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "api",
     "tasks",
 ]
@@ -169,7 +190,22 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the lockout into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Only the admin logs in with a password and keeps a session: with it off, the
+# API serves without them (a token is the only credential).
+_ADMIN_ONLY_APPS = ["django.contrib.admin", "django.contrib.sessions", "django.contrib.messages", "axes"]
+_ADMIN_ONLY_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+if ADMIN_URL is None:
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in _ADMIN_ONLY_APPS]
+    MIDDLEWARE = [middleware for middleware in MIDDLEWARE if middleware not in _ADMIN_ONLY_MIDDLEWARE]
 
 ROOT_URLCONF = "todo_project.urls"
 WSGI_APPLICATION = "todo_project.wsgi.application"
@@ -233,6 +269,33 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- The admin's login -------------------------------------------------------------
+# Staff passwords: Django's four validators (createsuperuser, password changes).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: a locked-out client is refused before ModelBackend hashes
+# anything, for unknown usernames too (docs/decisions/admin-login-lockout.md).
+AUTHENTICATION_BACKENDS = [
+    *(["axes.backends.AxesStandaloneBackend"] if ADMIN_URL else []),
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures are counted per client address, in the database, so every worker
+# and host shares one count: AXES_FAILURE_LIMIT failures lock the address out
+# for AXES_COOLOFF_TIME, and each attempt while locked out starts it again.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "api.admin_login.client_address"
+AXES_LOCKOUT_CALLABLE = "api.admin_login.lockout_response"
+# No start-up banner: it would land on stdout before a command's own output.
+AXES_VERBOSE = False
 
 # --- Cache: throttle counters ----------------------------------------------------
 CACHES: dict[str, dict[str, Any]]
