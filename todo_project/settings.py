@@ -70,6 +70,9 @@ JWT_LEEWAY_SECONDS: int = env_int("JWT_LEEWAY_SECONDS", default=30)
 # The iss and aud every HS256 token must carry, when set.
 JWT_ISSUER: str | None = env_str("JWT_ISSUER")
 JWT_AUDIENCE: str | None = env_str("JWT_AUDIENCE")
+# The longest lifetime a token may claim, in both modes: exp - iat, or exp -
+# now without iat. Better Auth's jwt() tokens last 15 minutes, mint_token's 60.
+JWT_MAX_AGE_SECONDS: int = env_int("JWT_MAX_AGE_SECONDS", default=3600, minimum=1)
 CORS_ALLOWED_ORIGINS: list[str] = env_list("CORS_ALLOWED_ORIGINS", ["http://localhost:3000", "http://127.0.0.1:3000"])
 API_MAX_BODY_BYTES: int = env_int("API_MAX_BODY_BYTES", default=1024 * 1024, minimum=1)
 SECURE_SSL: bool = env_bool("DJANGO_SECURE_SSL", default=False)
