@@ -7,12 +7,14 @@ mode, which refuses to start without real secrets. Development mode
 configuration at all: SQLite, development secrets, a warning for each.
 """
 
+import ipaddress
 import re
 import sys
 import warnings
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -136,6 +138,26 @@ else:
 if BETTER_AUTH_JWKS_URL and not BETTER_AUTH_URL:
     refuse_to_start("BETTER_AUTH_JWKS_URL needs BETTER_AUTH_URL (the issuer and audience of the tokens)")
 
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# Keys fetched over plain HTTP from another host could be swapped on the way,
+# and whoever swaps them signs tokens for any user.
+if not DEBUG and BETTER_AUTH_JWKS_URL:
+    _jwks_parts = urlsplit(BETTER_AUTH_JWKS_URL)
+    if _jwks_parts.scheme == "http" and not _is_loopback(_jwks_parts.hostname or ""):
+        _origin = "" if is_set("BETTER_AUTH_JWKS_URL") else " (from BETTER_AUTH_URL)"
+        refuse_to_start(
+            f"BETTER_AUTH_JWKS_URL{_origin} must be https:// in production; "
+            "http:// is allowed only to a loopback host (localhost, 127.0.0.0/8, ::1)"
+        )
 
 # The admin's prefix, normalised to "segment/.../", or None when it is off.
 ADMIN_URL: str | None = None
