@@ -135,6 +135,17 @@ def _is_numeric_date(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _lifetime_exceeds_the_maximum(payload: dict[str, Any]) -> bool:
+    """Whether the token claims to live longer than JWT_MAX_AGE_SECONDS: `exp`
+    after `iat`, both the issuer's own clock; without `iat`, `exp` after now,
+    with the leeway for the clocks' skew. A stolen long-lived token would
+    otherwise work for as long as its issuer wrote."""
+    if "iat" in payload:
+        return payload["exp"] - payload["iat"] > settings.JWT_MAX_AGE_SECONDS
+    leeway = simplejwt_settings.api_settings.LEEWAY
+    return payload["exp"] - timezone.now().timestamp() > settings.JWT_MAX_AGE_SECONDS + leeway
+
+
 def _claim_at(payload: dict[str, Any], path: str) -> Any:
     value: Any = payload
     for part in path.split("."):
@@ -200,6 +211,8 @@ class BetterAuthToken(Token):
         for claim in _TIME_CLAIMS:
             if claim in self.payload and not _is_numeric_date(self.payload[claim]):
                 raise TokenError(f"Invalid token: the '{claim}' claim is not a number")
+        if _lifetime_exceeds_the_maximum(self.payload):
+            raise TokenError("Invalid token: lifetime longer than the maximum allowed")
         self.user_id = user_id_from_claims(self.payload)
 
 

@@ -27,6 +27,11 @@ REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # The only record attributes the JSON formatter copies: Django attaches the
 # request object itself to some records, and its repr carries the query string.
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "user_id", "request_id")
+# Line breaks to str.splitlines() and many log shippers that json.dumps leaves
+# raw with ensure_ascii=False (it escapes only control characters): NEL, LINE
+# SEPARATOR, PARAGRAPH SEPARATOR. Escaped, a record is always one line. They
+# can only occur inside JSON strings, where the escape means the same text.
+_UNICODE_LINE_BREAKS = {ord(char): f"\\u{ord(char):04x}" for char in "\u0085\u2028\u2029"}
 
 
 # The id of the request being served, for lines logged on its behalf elsewhere
@@ -129,4 +134,4 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = request_id
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return json.dumps(entry, ensure_ascii=False, default=str).translate(_UNICODE_LINE_BREAKS)

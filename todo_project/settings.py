@@ -7,11 +7,14 @@ mode, which refuses to start without real secrets. Development mode
 configuration at all: SQLite, development secrets, a warning for each.
 """
 
+import ipaddress
 import re
 import sys
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -79,6 +82,9 @@ JWT_LEEWAY_SECONDS: int = env_int("JWT_LEEWAY_SECONDS", default=30)
 # The iss and aud every HS256 token must carry, when set.
 JWT_ISSUER: str | None = env_str("JWT_ISSUER")
 JWT_AUDIENCE: str | None = env_str("JWT_AUDIENCE")
+# The longest lifetime a token may claim, in both modes: exp - iat, or exp -
+# now without iat. Better Auth's jwt() tokens last 15 minutes, mint_token's 60.
+JWT_MAX_AGE_SECONDS: int = env_int("JWT_MAX_AGE_SECONDS", default=3600, minimum=1)
 CORS_ALLOWED_ORIGINS: list[str] = env_list("CORS_ALLOWED_ORIGINS", ["http://localhost:3000", "http://127.0.0.1:3000"])
 API_MAX_BODY_BYTES: int = env_int("API_MAX_BODY_BYTES", default=1024 * 1024, minimum=1)
 SECURE_SSL: bool = env_bool("DJANGO_SECURE_SSL", default=False)
@@ -93,6 +99,9 @@ TASKS_MAX_PER_USER: int = env_int("TASKS_MAX_PER_USER", default=10_000, minimum=
 # unset, each worker process counts on its own.
 REDIS_URL: str | None = env_str("REDIS_URL")
 CACHE_KEY_PREFIX: str = env_str("CACHE_KEY_PREFIX", "todo-api")
+# The admin's path prefix ("admin/", "staff/console/"), or "off": no admin
+# routes, and no sessions or login bookkeeping on any request.
+DJANGO_ADMIN_URL: str = env_str("DJANGO_ADMIN_URL", "admin/")
 # Read by gunicorn.conf.py; declared here so every variable lives in one place.
 # Loopback unless told otherwise: sync workers are held by a slow client, so
 # only the buffering nginx on the same host (deploy/nginx) may reach them.
@@ -142,6 +151,42 @@ else:
 if BETTER_AUTH_JWKS_URL and not BETTER_AUTH_URL:
     refuse_to_start("BETTER_AUTH_JWKS_URL needs BETTER_AUTH_URL (the issuer and audience of the tokens)")
 
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# Keys fetched over plain HTTP from another host could be swapped on the way,
+# and whoever swaps them signs tokens for any user.
+if not DEBUG and BETTER_AUTH_JWKS_URL:
+    _jwks_parts = urlsplit(BETTER_AUTH_JWKS_URL)
+    if _jwks_parts.scheme == "http" and not _is_loopback(_jwks_parts.hostname or ""):
+        _origin = "" if is_set("BETTER_AUTH_JWKS_URL") else " (from BETTER_AUTH_URL)"
+        refuse_to_start(
+            f"BETTER_AUTH_JWKS_URL{_origin} must be https:// in production; "
+            "http:// is allowed only to a loopback host (localhost, 127.0.0.0/8, ::1)"
+        )
+
+# The admin's prefix, normalised to "segment/.../", or None when it is off.
+ADMIN_URL: str | None = None
+# First path segments the service itself answers; the admin must not shadow them.
+_RESERVED_PREFIXES = {"api", "docs", "redoc", "health", "openapi.json", "static"}
+if DJANGO_ADMIN_URL.lower() != "off":
+    _segments = DJANGO_ADMIN_URL.strip("/").split("/")
+    if not all(re.fullmatch(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*", segment) for segment in _segments):
+        refuse_to_start(
+            f"DJANGO_ADMIN_URL must be a path like admin/ or staff/console/ (letters, digits, . _ ~ -), "
+            f"or off: {DJANGO_ADMIN_URL!r}"
+        )
+    if _segments[0].lower() in _RESERVED_PREFIXES:
+        refuse_to_start(f"DJANGO_ADMIN_URL must not start with /{_segments[0]}/, which the service itself serves")
+    ADMIN_URL = "/".join(_segments) + "/"
+
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     refuse_to_start(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
 if LOG_FORMAT not in {"plain", "json"}:
@@ -166,6 +211,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "api",
     "tasks",
 ]
@@ -182,7 +228,22 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the lockout into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Only the admin logs in with a password and keeps a session: with it off, the
+# API serves without them (a token is the only credential).
+_ADMIN_ONLY_APPS = ["django.contrib.admin", "django.contrib.sessions", "django.contrib.messages", "axes"]
+_ADMIN_ONLY_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+if ADMIN_URL is None:
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in _ADMIN_ONLY_APPS]
+    MIDDLEWARE = [middleware for middleware in MIDDLEWARE if middleware not in _ADMIN_ONLY_MIDDLEWARE]
 
 ROOT_URLCONF = "todo_project.urls"
 WSGI_APPLICATION = "todo_project.wsgi.application"
@@ -246,6 +307,33 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- The admin's login -------------------------------------------------------------
+# Staff passwords: Django's four validators (createsuperuser, password changes).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: a locked-out client is refused before ModelBackend hashes
+# anything, for unknown usernames too (docs/decisions/admin-login-lockout.md).
+AUTHENTICATION_BACKENDS = [
+    *(["axes.backends.AxesStandaloneBackend"] if ADMIN_URL else []),
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures are counted per client address, in the database, so every worker
+# and host shares one count: AXES_FAILURE_LIMIT failures lock the address out
+# for AXES_COOLOFF_TIME, and each attempt while locked out starts it again.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "api.admin_login.client_address"
+AXES_LOCKOUT_CALLABLE = "api.admin_login.lockout_response"
+# No start-up banner: it would land on stdout before a command's own output.
+AXES_VERBOSE = False
 
 # --- Cache: throttle counters ----------------------------------------------------
 CACHES: dict[str, dict[str, Any]]

@@ -267,6 +267,28 @@ def test_expired_jwks_token_is_refused_as_expired(api_client, jwks_mode):
     assert_unauthorized(list_with(api_client, sign(exp=int(time.time()) - 120)), "Token has expired")
 
 
+@pytest.mark.parametrize(
+    "lifetime",
+    [{"exp_after_iat": 3 * 365 * 86400}, {"exp_after_iat": 3601}, {"exp_after_now_without_iat": 86400}],
+    ids=["three-years", "an-hour-and-a-second", "a-day-without-iat"],
+)
+def test_jwks_token_living_longer_than_the_maximum_age_is_refused(api_client, jwks_mode, settings, lifetime):
+    settings.JWT_MAX_AGE_SECONDS = 3600
+    now = int(time.time())
+    if "exp_after_iat" in lifetime:
+        token = sign(iat=now, exp=now + lifetime["exp_after_iat"])
+    else:
+        token = sign(iat=None, exp=now + lifetime["exp_after_now_without_iat"])
+
+    assert_unauthorized(list_with(api_client, token), "Invalid token: lifetime longer than the maximum allowed")
+
+
+def test_better_auth_default_fifteen_minute_token_fits_the_default_maximum_age(api_client, jwks_mode):
+    now = int(time.time())
+
+    assert list_with(api_client, sign(iat=now, exp=now + 15 * 60)).status_code == 200
+
+
 def test_token_signed_by_a_key_not_in_the_jwks_is_refused(api_client, jwks_mode):
     stranger = ed25519.Ed25519PrivateKey.generate()
     response = list_with(api_client, sign("EdDSA", "key-eddsa", key=stranger))

@@ -115,6 +115,15 @@ class TestInvalidArguments:
 
         assert out.getvalue() == ""
 
+    def test_lifetime_longer_than_the_service_accepts_is_refused(self, settings):
+        settings.JWT_MAX_AGE_SECONDS = 30 * 60
+        out = io.StringIO()
+
+        with pytest.raises(CommandError, match="JWT_MAX_AGE_SECONDS"):
+            call_command("mint_token", "alice", "--minutes", "31", stdout=out)
+
+        assert out.getvalue() == ""
+
     def test_non_numeric_minutes_is_refused(self):
         with pytest.raises(CommandError):
             call_command("mint_token", "alice", "--minutes", "soon", stdout=io.StringIO())

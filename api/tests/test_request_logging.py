@@ -246,6 +246,37 @@ def test_a_traceback_carries_the_request_id_of_the_request_that_crashed(
     assert [entry.get("request_id") for entry in json_errors] == ["crash-7", "crash-7"]
 
 
+# What str.splitlines(), and so many log shippers, split on, beside "\n" and "\r":
+# json.dumps(ensure_ascii=False) escapes the control characters, not these.
+UNICODE_LINE_BREAKS = {"next-line": "\u0085", "line-separator": "\u2028", "paragraph-separator": "\u2029"}
+
+
+@pytest.mark.parametrize("brk", list(UNICODE_LINE_BREAKS.values()), ids=list(UNICODE_LINE_BREAKS))
+def test_json_format_escapes_unicode_line_breaks_so_a_record_stays_one_line(brk: str) -> None:
+    message = f'before{brk}{{"level": "CRITICAL"}}{brk}after'
+    record = logging.getLogger("x").makeRecord("x", logging.WARNING, __file__, 1, message, (), exc_info=None)
+
+    line = JsonFormatter().format(record)
+
+    assert line.splitlines() == [line]
+    assert brk not in line
+    assert json.loads(line)["message"] == message
+
+
+@pytest.mark.parametrize("brk", list(UNICODE_LINE_BREAKS.values()), ids=list(UNICODE_LINE_BREAKS))
+def test_a_unicode_line_break_in_the_path_stays_on_the_requests_json_line(
+    client: Any, log_output: io.StringIO, brk: str
+) -> None:
+    encoded = "".join(f"%{byte:02X}" for byte in brk.encode())
+
+    client.get(f"/x{encoded}forged")
+
+    as_json = [line for line in log_output.getvalue().split("\n") if line.startswith("{")]
+    [entry] = [json.loads(line) for line in as_json if json.loads(line)["logger"] == REQUEST_LOGGER]
+    assert entry["path"] == f"/x{brk}forged"
+    assert all(line.splitlines() == [line] for line in as_json)
+
+
 def test_a_line_logged_outside_any_request_has_no_request_id(log_output: io.StringIO) -> None:
     logging.getLogger("todo_project").warning("starting up")
 

@@ -125,6 +125,43 @@ def test_jwks_settings_default_to_the_better_auth_origin():
     assert result.stdout.split() == [origin, f"{origin}/api/auth/jwks", origin, origin]
 
 
+INSECURE_KEY_SOURCES = {
+    "http-better-auth-url": {"BETTER_AUTH_URL": "http://app.example.com"},
+    "http-jwks-url": {
+        "BETTER_AUTH_URL": "https://app.example.com",
+        "BETTER_AUTH_JWKS_URL": "http://keys.example.com/jwks",
+    },
+    "http-private-address": {
+        "BETTER_AUTH_URL": "https://app.example.com",
+        "BETTER_AUTH_JWKS_URL": "http://10.0.0.5/jwks",
+    },
+    "localhost-lookalike": {"BETTER_AUTH_URL": "http://localhost.evil.example"},
+    "loopback-lookalike": {"BETTER_AUTH_URL": "http://127.0.0.1.example.com"},
+}
+
+
+@pytest.mark.parametrize("env", list(INSECURE_KEY_SOURCES.values()), ids=list(INSECURE_KEY_SOURCES))
+def test_production_refuses_to_fetch_signing_keys_over_http_from_another_host(env):
+    line = assert_refused_with_one_line(manage("check", env=production_env(**env)), "BETTER_AUTH_JWKS_URL")
+
+    assert "https://" in line
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://localhost:3000", "http://127.0.0.1:3000", "http://127.8.9.10:3000", "http://[::1]:3000"]
+)
+def test_production_fetches_signing_keys_over_http_from_a_loopback_host(origin):
+    result = manage("check", env=production_env(BETTER_AUTH_URL=origin))
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_development_fetches_signing_keys_over_http_from_any_host():
+    result = manage("check", env=development_env(BETTER_AUTH_URL="http://auth.dev.example:3000"))
+
+    assert result.returncode == 0, result.stderr
+
+
 # --- A correct production configuration is clean ---------------------------------------
 
 

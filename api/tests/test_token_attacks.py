@@ -142,6 +142,13 @@ ATTACKS: dict[str, HeaderBuilder] = {
     "exp-object": lambda t: "Bearer " + with_time_claim("exp", "{}"),
     "iat-infinity": lambda t: "Bearer " + with_time_claim("iat", "Infinity"),
     "nbf-minus-infinity": lambda t: "Bearer " + with_time_claim("nbf", "-Infinity"),
+    # Lifetimes beyond JWT_MAX_AGE_SECONDS (an hour by default)
+    "lifetime-three-years": lambda t: "Bearer " + t("alice", expires_in=timedelta(days=3 * 365)),
+    "lifetime-an-hour-and-a-minute": lambda t: "Bearer " + t("alice", expires_in=timedelta(minutes=61)),
+    "lifetime-three-years-without-iat": lambda t: "Bearer " + t("alice", iat=None, expires_in=timedelta(days=1095)),
+    "issued-long-ago-expiring-soon": lambda t: (
+        "Bearer " + t("alice", iat=int(time.time()) - 86400 * 365, expires_in=timedelta(minutes=5))
+    ),
     # Payloads that are not a claims object
     "payload-is-an-array": lambda t: "Bearer " + signed_text('{"alg": "HS256"}', '["alice"]'),
     "payload-is-a-string": lambda t: "Bearer " + signed_text('{"alg": "HS256"}', '"alice"'),
@@ -300,7 +307,37 @@ def test_respelled_genuine_token_is_refused_as_malformed(api_client, make_token,
     assert assert_unauthorized(response) == "Invalid token: malformed"
 
 
+@pytest.mark.parametrize("name", [name for name in ATTACKS if name.startswith(("lifetime", "issued-long-ago"))])
+def test_token_living_longer_than_the_maximum_age_is_named_in_the_detail(api_client, make_token, name):
+    response = api_client.get("/api/tasks", HTTP_AUTHORIZATION=ATTACKS[name](make_token))
+
+    assert assert_unauthorized(response) == "Invalid token: lifetime longer than the maximum allowed"
+
+
 # --- What is accepted, and stays accepted ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "iat_offset"),
+    [(3600, 0), (3600, -3000), (3600 + 25, None)],
+    ids=["exactly-the-maximum", "issued-earlier-within-the-maximum", "no-iat-within-the-leeway"],
+)
+def test_token_within_the_maximum_age_authenticates(api_client, make_token, settings, lifetime, iat_offset):
+    settings.JWT_MAX_AGE_SECONDS = 3600
+    now = int(time.time())
+    issued = None if iat_offset is None else now + iat_offset
+    token = make_token("alice", iat=issued, exp=(issued or now) + lifetime)
+
+    assert api_client.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
+def test_maximum_age_follows_the_setting(api_client, make_token, settings):
+    settings.JWT_MAX_AGE_SECONDS = 60
+    refused = make_token("alice", expires_in=timedelta(seconds=61))
+    accepted = make_token("alice", expires_in=timedelta(seconds=60))
+
+    assert_unauthorized(api_client.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {refused}"))
+    assert api_client.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {accepted}").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rest_framework_simplejwt.exceptions import TokenError
 
@@ -23,6 +24,11 @@ class Command(BaseCommand):
             raise CommandError("USER_ID must be 1-255 characters with no control characters.")
         if minutes < 1:
             raise CommandError("--minutes must be at least 1.")
+        if minutes * 60 > settings.JWT_MAX_AGE_SECONDS:
+            raise CommandError(
+                f"--minutes must be at most {settings.JWT_MAX_AGE_SECONDS // 60}: the service refuses tokens "
+                f"that live longer than JWT_MAX_AGE_SECONDS ({settings.JWT_MAX_AGE_SECONDS} s)."
+            )
         try:
             token = mint_token(user_id, timedelta(minutes=minutes))
         except TokenError:
