@@ -12,7 +12,7 @@ PROXY = "10.0.0.2"
 
 
 def address(remote_addr: str, forwarded_for: str | None = None) -> str:
-    extra = {"REMOTE_ADDR": remote_addr}
+    extra: dict[str, Any] = {"REMOTE_ADDR": remote_addr}
     if forwarded_for is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded_for
     return client_address(RequestFactory().get("/api/tasks", **extra))

@@ -18,7 +18,7 @@ from testing.assertions import assert_json_error
 from testing.processes import free_port
 
 TASKS = "/api/tasks"
-BAD = {"HTTP_AUTHORIZATION": "Bearer not-a-token"}
+BAD: dict[str, Any] = {"HTTP_AUTHORIZATION": "Bearer not-a-token"}
 LIMIT = 3
 
 
@@ -51,7 +51,7 @@ def cache_keys() -> list[str]:
     return list(cache._cache)  # type: ignore[attr-defined]
 
 
-def fail(client: APIClient, times: int = LIMIT, **extra: str) -> list[int]:
+def fail(client: APIClient, times: int = LIMIT, **extra: Any) -> list[int]:
     return [client.get(TASKS, **BAD, **extra).status_code for _ in range(times)]
 
 
@@ -161,7 +161,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance(
     api_client: APIClient, settings: Any
 ) -> None:
     settings.TRUSTED_PROXIES = ["10.0.0.2"]
-    via_proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    via_proxy: dict[str, Any] = {"REMOTE_ADDR": "10.0.0.2"}
 
     first = fail(api_client, LIMIT + 1, **via_proxy, HTTP_X_FORWARDED_FOR="203.0.113.1")
     second = api_client.get(TASKS, **BAD, **via_proxy, HTTP_X_FORWARDED_FOR="203.0.113.2")
@@ -193,7 +193,7 @@ def test_an_address_over_the_failure_limit_still_reaches_the_service_endpoints(
 
 
 def test_the_429_carries_cors_headers_so_the_frontend_can_read_retry_after(api_client: APIClient) -> None:
-    origin = {"HTTP_ORIGIN": "http://localhost:3000"}
+    origin: dict[str, Any] = {"HTTP_ORIGIN": "http://localhost:3000"}
     fail(api_client, LIMIT, **origin)
 
     response = api_client.get(TASKS, **BAD, **origin)
