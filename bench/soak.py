@@ -18,6 +18,10 @@ The run fails (exit 1, one line saying why) on:
 - memory that keeps growing: a worker whose PSS rose in every bucket after the
   warm-up and by more than 8 MiB in all;
 - a worker replaced (crashed or killed for a timeout).
+
+Each bucket also shows the workers' CPU time per request and the host's load
+average, to tell a slower service (CPU per request up) from a busier machine
+(load up, CPU per request flat): neither fails the run.
 """
 
 from __future__ import annotations
@@ -72,7 +76,13 @@ class Bucket:
     statuses: dict[int, int]
     socket_errors: int
     pss_mib: dict[str, float]  # worker name -> PSS at the end of the bucket
+    cpu_seconds: float  # the workers' CPU time during the bucket
+    load: float  # the host's 1-minute load average at the end of the bucket
     warm_up: bool = False
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.cpu_seconds / max(1, self.requests)
 
     @property
     def rate(self) -> float:
@@ -100,6 +110,17 @@ class Workers:
     def replaced(self) -> set[int]:
         current = set().union(*(instance.worker_pids() for instance in self.instances))
         return set(self.names) ^ current
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the workers so far (those still running)."""
+        ticks = 0
+        for pid in self.names:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def pss_mib(self) -> dict[str, float]:
         pss = {}
@@ -150,7 +171,7 @@ def bucket_line(bucket: Bucket, total: int, expected: set[int]) -> str:
         f"soak: bucket {bucket.number:2}/{total}{' (warm-up)' if bucket.warm_up else '          '}"
         f"  {bucket.rate:7,.0f} req/s  p50 {bucket.p50_ms:6.1f} ms  p99 {bucket.p99_ms:6.1f} ms"
         f"  5xx {bucket.server_errors()}  unexpected {bucket.unexpected(expected)}"
-        f"  socket errors {bucket.socket_errors}"
+        f"  socket errors {bucket.socket_errors}  CPU {bucket.cpu_ms_per_request:4.1f} ms/req  load {bucket.load:4.1f}"
         f"  PSS MiB: {memory}"
     )
 
@@ -158,15 +179,17 @@ def bucket_line(bucket: Bucket, total: int, expected: set[int]) -> str:
 def table(buckets: list[Bucket], expected: set[int]) -> str:
     workers = sorted(buckets[0].pss_mib)
     lines = [
-        "| bucket | req/s | p50 ms | p99 ms | 5xx | unexpected | " + " | ".join(f"{w} PSS MiB" for w in workers) + " |",
-        "|---:|---:|---:|---:|---:|---:|" + "---:|" * len(workers),
+        "| bucket | req/s | p50 ms | p99 ms | 5xx | unexpected | CPU ms/req | load | "
+        + " | ".join(f"{w} PSS MiB" for w in workers)
+        + " |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(workers),
     ]
     for b in buckets:
         memory = " | ".join(f"{b.pss_mib.get(w, 0):.1f}" for w in workers)
         number = f"{b.number} (warm-up)" if b.warm_up else str(b.number)
         lines.append(
             f"| {number} | {b.rate:,.0f} | {b.p50_ms:.1f} | {b.p99_ms:.1f} | {b.server_errors()}"
-            f" | {b.unexpected(expected)} | {memory} |"
+            f" | {b.unexpected(expected)} | {b.cpu_ms_per_request:.1f} | {b.load:.1f} | {memory} |"
         )
     return "\n".join(lines)
 
@@ -176,15 +199,15 @@ def failures(buckets: list[Bucket], expected: set[int], replaced: set[int]) -> l
     found = []
     server_errors = sum(b.server_errors() for b in buckets)
     if server_errors:
-        found.append(f"{server_errors} answers were 5xx")
+        found.append(f"5xx answers: {server_errors}")
     unexpected = sum(b.unexpected(expected) for b in buckets)
     if unexpected:
-        found.append(f"{unexpected} answers had a status the mix does not expect")
+        found.append(f"answers with a status the mix does not expect: {unexpected}")
     socket_errors = sum(b.socket_errors for b in buckets)
     if socket_errors:
-        found.append(f"{socket_errors} socket errors or timeouts")
+        found.append(f"socket errors or timeouts: {socket_errors}")
     if replaced:
-        found.append(f"{len(replaced)} worker processes were replaced or exited")
+        found.append(f"worker processes replaced or exited: {len(replaced)}")
     judged = [b for b in buckets if not b.warm_up]
     if judged:
         baseline = judged[0].p99_ms
@@ -274,6 +297,7 @@ def main() -> int:
             mix = mix_for_wrk(tokens, ids)
             buckets = []
             for number in range(1, count + 1):
+                cpu_before = workers.cpu_seconds()
                 figures = run_bucket(balancer, mix, connections, bucket_seconds)
                 bucket = Bucket(
                     number=number,
@@ -284,6 +308,8 @@ def main() -> int:
                     statuses={int(status): n for status, n in figures["statuses"].items()},
                     socket_errors=sum(figures[kind] for kind in ("connect", "read", "write", "timeout")),
                     pss_mib=workers.pss_mib(),
+                    cpu_seconds=workers.cpu_seconds() - cpu_before,
+                    load=os.getloadavg()[0],
                     warm_up=number == 1,
                 )
                 buckets.append(bucket)
