@@ -49,10 +49,12 @@ from testing.environments import deployment_env
 from testing.tokens import mint
 
 # What each connection sends, in turn. The bench's endpoints (lists of 20 and
-# 500 tasks, one task, create, flip, /health), the cached schema, and a forged
-# token, which the failure limit counts. A new route is one line here.
+# 500 tasks, one task, create, flip, /health), a move to the top of the manual
+# order, the cached schema, and a forged token, which the failure limit
+# counts. A new route is one line here.
 MIX: list[Endpoint] = [
     *ENDPOINTS,
+    Endpoint("POST /api/tasks/{id}/move", "POST", "/api/tasks/{id}/move", "bench-writer", body='{"after": null}'),
     Endpoint("GET /openapi.json", "GET", "/openapi.json", None),
     Endpoint("GET /api/tasks (forged token)", "GET", "/api/tasks", "forged", expected_status=401),
 ]
@@ -62,8 +64,10 @@ P99_DRIFT = 1.5
 SUSTAINED_BUCKETS = 3
 MAX_GROWTH_MIB = 8.0
 # Limits far above the soak's traffic, so that their counters run on every
-# request without refusing any: everything comes from one client address.
+# request without refusing any: everything comes from one client address, and
+# the writer creates tasks throughout.
 GENEROUS = "100000000/min"
+GENEROUS_QUOTA = "100000000"
 
 
 @dataclass
@@ -288,6 +292,7 @@ def main() -> int:
             API_RATE_LIMIT=GENEROUS,
             API_AUTH_FAILURE_RATE_LIMIT=GENEROUS,
             API_DOCS_RATE_LIMIT=GENEROUS,
+            TASKS_MAX_PER_USER=GENEROUS_QUOTA,
             TRUSTED_PROXIES="127.0.0.1",
         )
         instances = [LiveService(env, name=f"soak-{letter}") for letter in "ab"]
