@@ -10,6 +10,8 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # PostgreSQL that `make bench` creates its throwaway databases next to.
 BENCH_PG_URL ?= $(PG_TEST_URL)
+# Likewise for `make soak`, whose length is SOAK_SECONDS (default 600).
+SOAK_PG_URL ?= $(PG_TEST_URL)
 
 # `make test-pgbouncer`: the suites again, through a loopback PgBouncer in
 # transaction pooling mode (e2e/pgbouncer/) in front of that PostgreSQL. Its
@@ -28,7 +30,7 @@ INTEROP := interop/better-auth
 # mode explicitly: unset, DJANGO_DEBUG means production, which refuses to
 # start without real secrets. A value already in the environment is kept.
 run typecheck check-migrations schema: export DJANGO_DEBUG ?= true
-.PHONY: help venv interop run test test-sqlite test-postgres test-e2e test-pgbouncer pgbouncer-up pgbouncer-down bench bench-pgbouncer lint format check-migrations schema clean
+.PHONY: help venv interop run test test-sqlite test-postgres test-e2e test-pgbouncer pgbouncer-up pgbouncer-down bench bench-pgbouncer soak lint format check-migrations schema clean
 
 help: ## List the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -80,6 +82,10 @@ test-e2e: venv interop ## End-to-end tests: gunicorn in production mode on a thr
 bench: venv ## Benchmark the service under wrk on PostgreSQL against a bare-WSGI baseline (a few minutes)
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	BENCH_PG_URL=$(BENCH_PG_URL) $(PY) -m bench.run
+
+soak: venv ## Mixed traffic through nginx to two instances for SOAK_SECONDS (600); fails on 5xx, p99 drift, growing memory
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	SOAK_PG_URL=$(SOAK_PG_URL) $(PY) -m bench.soak
 
 # pytest-django would drop its test database at the end through PgBouncer,
 # which still holds server connections to it, so PostgreSQL refuses. Instead

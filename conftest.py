@@ -20,9 +20,12 @@ TokenFactory = Callable[..., str]
 
 @pytest.fixture(autouse=True)
 def _no_rate_limit_unless_asked(settings: Any) -> None:
-    """Tests send far more requests per user than a person would; the ones
-    about throttling set API_RATE_LIMIT themselves (api/tests/test_throttling.py)."""
+    """Tests send far more requests per user, and far more bad tokens from
+    one address, than a person would; the ones about throttling set the limits
+    themselves (api/tests/test_throttling.py, test_client_address_limits.py)."""
     settings.API_RATE_LIMIT = "off"
+    settings.API_AUTH_FAILURE_RATE_LIMIT = "off"
+    settings.API_DOCS_RATE_LIMIT = "off"
 
 
 @pytest.fixture

@@ -78,7 +78,8 @@ _ERRORS: dict[int, OpenApiResponse] = {
         ],
     ),
     429: _error(
-        "Too many requests for this user (API_RATE_LIMIT); retry after `Retry-After`.",
+        "Too many requests for this user (API_RATE_LIMIT), or too many failed authentications from this client "
+        "address (API_AUTH_FAILURE_RATE_LIMIT); retry after `Retry-After`.",
         "Request was throttled. Expected available in 12 seconds.",
     ),
     503: _error(

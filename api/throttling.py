@@ -1,5 +1,6 @@
 """Per-user rate limiting for `/api/`, counted in Django's default cache
-(Redis when REDIS_URL is set, so every gunicorn worker shares one count).
+(Redis when REDIS_URL is set, so every gunicorn worker shares one count). The
+counters here also count per client address (api/client_address_limits.py).
 
 DRF's stock throttle keeps a list of timestamps per user and writes it back
 after reading it: two workers answering the same user at once both read the
@@ -33,8 +34,8 @@ logger = logging.getLogger(__name__)
 
 class UserIdRateThrottle(UserRateThrottle):
     """`settings.API_RATE_LIMIT` requests per user id (from the token) per
-    window. Unauthenticated requests are never counted: the API refuses them
-    before throttles run, and nothing here keys on client addresses."""
+    window. Unauthenticated requests are never counted here: the API refuses
+    them before throttles run (their count is per client address)."""
 
     scope = "user"
     # Set by SimpleRateThrottle.__init__ from get_rate(), which always gives a rate.
@@ -71,19 +72,39 @@ class UserIdRateThrottle(UserRateThrottle):
     def increment(self, counter: str) -> int:
         """Add one to `counter` and return its new value. The counter outlives
         its window by a second, then expires."""
-        counters = caches["default"]
-        ttl = self.duration + 1
-        if client := redis_client_of_default_cache():
-            return _increment_script(client)(keys=[counters.make_and_validate_key(counter)], args=[ttl])
-        counters.add(counter, 0, ttl)
-        try:
-            return counters.incr(counter)
-        except ValueError:  # expired between add and incr: a fresh window
-            return 1
+        return increment(counter, ttl=self.duration + 1)
 
     def wait(self) -> int:
         """Whole seconds until the current window ends (Retry-After)."""
         return max(1, math.ceil(self.window_ends_at - self.now))
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """`600/min` as (600, 60): DRF's reading of a rate (the settings validated it)."""
+    number, period = rate.split("/")
+    return int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+
+
+def increment(counter: str, *, ttl: int) -> int:
+    """Add one to `counter` in the default cache, atomically, and return its
+    new value. A new counter expires after `ttl` seconds."""
+    counters = caches["default"]
+    if client := redis_client_of_default_cache():
+        return _increment_script(client)(keys=[counters.make_and_validate_key(counter)], args=[ttl])
+    counters.add(counter, 0, ttl)
+    try:
+        return counters.incr(counter)
+    except ValueError:  # expired between add and incr: a fresh window
+        return 1
+
+
+def current_count(counter: str) -> int:
+    """The value of `counter` (0 when it does not exist), without changing it."""
+    counters = caches["default"]
+    if client := redis_client_of_default_cache():
+        value = client.get(counters.make_and_validate_key(counter))
+        return int(value) if value is not None else 0
+    return counters.get(counter, 0)
 
 
 def redis_client_of_default_cache() -> redis.Redis | None:

@@ -1,14 +1,10 @@
 """API_RATE_LIMIT under gunicorn with 2 workers: one count per user across
 workers when REDIS_URL is set, and an outage of Redis is not an outage of the API.
 
-Which worker answers a request is steered, not left to chance: a sync worker
-that has accepted a connection carrying half a request is busy until the rest
-arrives, so a request sent meanwhile is answered by the other worker, and the
-held one is answered by the first when it is completed."""
+Which worker answers a request is steered, not left to chance (e2e/workers.py)."""
 
 from __future__ import annotations
 
-import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -18,40 +14,22 @@ import requests
 
 from e2e.live import LiveService
 from e2e.redis_cache import RedisCache
+from e2e.workers import statuses_alternating_workers as alternating
 from testing.processes import free_port
 
 LIMIT = 5
 
 
-class HeldRequest:
-    """A GET whose head is sent up to the Authorization line, then held."""
-
-    def __init__(self, service: LiveService, path: str) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", service.port), timeout=15)
-        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{service.port}\r\n".encode())
-
-    def complete(self, token: str) -> int:
-        """Send the rest of the head; the status the holding worker answers."""
-        self.sock.sendall(f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n".encode())
-        response = b""
-        while b"\r\n" not in response:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                break
-            response += chunk
-        self.sock.close()
-        return int(response.split(b" ", 2)[1])
-
-
 def statuses_alternating_workers(service: LiveService, token: str, rounds: int) -> list[int]:
-    """Each round: one request answered by each worker (see module docstring)."""
-    statuses = []
-    for _ in range(rounds):
-        held = HeldRequest(service, "/api/tasks")
-        other = requests.get(service.url("/api/tasks"), headers={"Authorization": f"Bearer {token}"}, timeout=15)
-        statuses.append(other.status_code)
-        statuses.append(held.complete(token))
-    return statuses
+    """Each round: one request answered by each worker (see e2e/workers.py)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    return alternating(
+        service,
+        "/api/tasks",
+        f"Bearer {token}",
+        rounds,
+        lambda: requests.get(service.url("/api/tasks"), headers=headers, timeout=15).status_code,
+    )
 
 
 def test_rate_limit_is_counted_across_workers_through_redis(

@@ -14,7 +14,7 @@ import secrets
 
 # Variables the settings module reads: none may leak in from the test run.
 CONFIG_PREFIXES = ("DJANGO_", "BETTER_AUTH_", "DATABASE_", "JWT_", "CORS_", "API_", "REDIS_", "LOG_", "CACHE_")
-CONFIG_NAMES = {"BIND_ADDRESS", "PORT", "WEB_CONCURRENCY"}
+CONFIG_NAMES = {"BIND_ADDRESS", "PORT", "WEB_CONCURRENCY", "TRUSTED_PROXIES", "TASKS_MAX_PER_USER"}
 
 # 50 random characters: what `check --deploy` asks of SECRET_KEY.
 GOOD_SECRET_KEY = "r7Kq2vXw9LpZt4Nb8YcHs3Mf6Jd1Ge5Ua0Wo-_iQxVyTnBkRzE"
@@ -48,8 +48,8 @@ def production_env(**overrides: str) -> dict[str, str]:
 def deployment_env(database: str, better_auth_secret: str, **overrides: str) -> dict[str, str]:
     """The environment of a production deployment serving `database`: DEBUG
     off, a random secret key, `better_auth_secret`, two workers, and
-    throttling off (fuzzing and load runs send far more than a person would;
-    a test about throttling sets API_RATE_LIMIT)."""
+    throttling off (fuzzing and load runs send far more than a person would,
+    all from one address; a test about throttling sets the limit it tests)."""
     return production_env(
         **{
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
@@ -57,6 +57,8 @@ def deployment_env(database: str, better_auth_secret: str, **overrides: str) -> 
             "DATABASE_URL": database,
             "WEB_CONCURRENCY": "2",
             "API_RATE_LIMIT": "off",
+            "API_AUTH_FAILURE_RATE_LIMIT": "off",
+            "API_DOCS_RATE_LIMIT": "off",
             **overrides,
         }
     )

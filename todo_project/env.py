@@ -7,6 +7,7 @@ first request.
 
 import ipaddress
 import os
+import re
 import sys
 from typing import NoReturn, overload
 from urllib.parse import urlsplit
@@ -97,3 +98,30 @@ def env_origin(name: str) -> str | None:
     except ValueError:
         refuse_to_start(f"{name} has an invalid port, got {value!r}")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+_RATE = re.compile(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate like `600/min` (per s, min, hour or day, as DRF writes them), or
+    `off` in any letter case, returned as `off`."""
+    value = env_str(name, default)
+    if value.lower() == "off":
+        return "off"
+    if not _RATE.fullmatch(value):
+        refuse_to_start(f"{name} must be a rate like 600/min (per s, min, hour, day) or off: {value!r}")
+    return value
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR networks (`10.0.0.0/8`, `::1`),
+    each returned as a network (`10.0.0.0/8`, `::1/128`). A network with host
+    bits set (`10.0.0.1/8`) is refused: it is ambiguous."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item)))
+        except ValueError:
+            refuse_to_start(f"{name} must be comma-separated IP addresses or networks like 10.0.0.0/8, got {item!r}")
+    return networks

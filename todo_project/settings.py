@@ -24,7 +24,9 @@ from todo_project.env import (
     env_int,
     env_ip_address,
     env_list,
+    env_networks,
     env_origin,
+    env_rate,
     env_str,
     env_url,
     is_set,
@@ -92,9 +94,18 @@ TRUST_X_FORWARDED_PROTO: bool = env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", defau
 LOG_LEVEL: str = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT: str = env_str("LOG_FORMAT", "plain").lower()
 # Requests per user per period ("600/min"), or "off". Counted in the cache below.
-API_RATE_LIMIT: str = env_str("API_RATE_LIMIT", "600/min")
+API_RATE_LIMIT: str = env_rate("API_RATE_LIMIT", "600/min")
 # Live tasks (the trash aside) one user may hold; a create beyond it is a 409.
 TASKS_MAX_PER_USER: int = env_int("TASKS_MAX_PER_USER", default=10_000, minimum=1)
+# Per client address, counted in the same cache: requests that fail
+# authentication (generous to an office behind one NAT address, a trickle for a
+# flood: docs/decisions/client-address-limits.md), and requests for the
+# schema and the documentation pages. Either can be "off".
+API_AUTH_FAILURE_RATE_LIMIT: str = env_rate("API_AUTH_FAILURE_RATE_LIMIT", "300/min")
+API_DOCS_RATE_LIMIT: str = env_rate("API_DOCS_RATE_LIMIT", "120/min")
+# Proxies (addresses or CIDR networks) whose X-Forwarded-For names the client
+# address; unset, none is trusted and X-Forwarded-For is ignored.
+TRUSTED_PROXIES: list[str] = env_networks("TRUSTED_PROXIES")
 # redis://host:6379/0 shares throttle counts between gunicorn workers and hosts;
 # unset, each worker process counts on its own.
 REDIS_URL: str | None = env_str("REDIS_URL")
@@ -191,10 +202,6 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     refuse_to_start(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
 if LOG_FORMAT not in {"plain", "json"}:
     refuse_to_start(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
-if API_RATE_LIMIT.lower() == "off":
-    API_RATE_LIMIT = "off"
-elif not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE_LIMIT):
-    refuse_to_start(f"API_RATE_LIMIT must be a rate like 600/min (per s, min, hour, day) or off: {API_RATE_LIMIT!r}")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     refuse_to_start("REDIS_URL must start with redis://, rediss:// or unix://")
 
@@ -228,7 +235,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last: turns a login refused by the lockout into its 429 page.
+    # Its 429s pass out through every middleware above (CORS, security
+    # headers, the log line), and it sees the view's 401s first.
+    "api.client_address_limits.ClientAddressLimitMiddleware",
+    # Last, as django-axes asks: turns a login refused by the lockout into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]
 

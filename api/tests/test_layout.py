@@ -71,14 +71,27 @@ def imported_modules(path: Path) -> set[str]:
     return modules
 
 
+# The one exception: the soak (bench/soak.py) runs the very deployment the
+# scale-out tests run, nginx from the shipped configuration in front of two
+# instances, through the same code, so a change to that deployment reaches both.
+TEST_CODE_ALLOWED = {"bench/soak.py": {"e2e.balancer", "e2e.live"}}
+
+
 @pytest.mark.parametrize("folder", sorted(TEST_CODE_FORBIDDEN))
 def test_test_code_imports_shared_helpers_from_testing_only(folder: str) -> None:
     forbidden = TEST_CODE_FORBIDDEN[folder]
     offenders = {
-        str(path.relative_to(ROOT)): bad
+        name: bad
         for path in sorted((ROOT / folder).rglob("*.py"))
         if "node_modules" not in path.parts
-        if (bad := sorted(m for m in imported_modules(path) if any(m == f or m.startswith(f"{f}.") for f in forbidden)))
+        if (name := str(path.relative_to(ROOT)))
+        if (
+            bad := sorted(
+                m
+                for m in imported_modules(path) - TEST_CODE_ALLOWED.get(name, set())
+                if any(m == f or m.startswith(f"{f}.") for f in forbidden)
+            )
+        )
     }
 
     assert offenders == {}

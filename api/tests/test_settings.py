@@ -75,6 +75,42 @@ def test_valid_rate_limits_are_accepted(value):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize("variable", ["API_AUTH_FAILURE_RATE_LIMIT", "API_DOCS_RATE_LIMIT"])
+@pytest.mark.parametrize("value", ["300", "0/min", "300 per minute"])
+def test_invalid_client_address_rate_limit_is_refused_with_one_line(variable, value):
+    result = manage("check", env=production_env(**{variable: value}))
+
+    line = assert_refused_with_one_line(result, variable)
+    assert "600/min" in line
+
+
+def test_client_address_limits_default_to_generous_rates_and_trust_no_proxy(value_in_fresh_process):
+    expression = "[settings.API_AUTH_FAILURE_RATE_LIMIT, settings.API_DOCS_RATE_LIMIT, settings.TRUSTED_PROXIES]"
+
+    assert value_in_fresh_process(expression) == ["300/min", "120/min", []]
+    assert value_in_fresh_process(expression, API_AUTH_FAILURE_RATE_LIMIT="Off", API_DOCS_RATE_LIMIT="10/s") == [
+        "off",
+        "10/s",
+        [],
+    ]
+
+
+def test_trusted_proxies_are_read_as_networks(value_in_fresh_process):
+    proxies = value_in_fresh_process(
+        "settings.TRUSTED_PROXIES", TRUSTED_PROXIES=" 10.0.0.2, 172.16.0.0/12 ,::1,fd00::/8"
+    )
+
+    assert proxies == ["10.0.0.2/32", "172.16.0.0/12", "::1/128", "fd00::/8"]
+
+
+@pytest.mark.parametrize("value", ["nginx", "10.0.0.1/8", "10.0.0.0/33", "*"])
+def test_a_trusted_proxy_that_is_not_an_address_or_network_is_refused_with_one_line(value):
+    result = manage("check", env=production_env(TRUSTED_PROXIES=value))
+
+    line = assert_refused_with_one_line(result, "TRUSTED_PROXIES")
+    assert repr(value) in line
+
+
 def test_a_redis_url_without_a_scheme_is_refused_without_echoing_it():
     result = manage("check", env=production_env(REDIS_URL="cache.internal:6379"))
 
