@@ -13,16 +13,16 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from api.client_address import client_address as api_client_address
+
 logger = logging.getLogger("api.admin_login")
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The address failures are counted and logged under: the TCP peer.
-
-    Behind a proxy that is the proxy's address, shared by every client; a
-    forwarded header is not believed here until the service knows which
-    proxies may set it."""
-    return request.META.get("REMOTE_ADDR")
+    """The address failures are counted and logged under: the client's, as
+    the API's limits see it (X-Forwarded-For believed only from
+    TRUSTED_PROXIES; without them, behind a proxy, the proxy's address)."""
+    return api_client_address(request) or None
 
 
 def log_failed_login(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any) -> None:

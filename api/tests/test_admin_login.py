@@ -19,8 +19,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, RequestFactory
 
+from api import admin_login
 from api.request_logging import JsonFormatter, PlainFormatter
 
 pytestmark = pytest.mark.django_db
@@ -266,3 +267,10 @@ def test_the_admin_refuses_to_set_a_weak_password(admin_client: Client, admin_us
     assert "too common" in response.content.decode()
     admin_user.refresh_from_db()
     assert not admin_user.check_password("iloveyou")
+
+
+def test_behind_a_trusted_proxy_the_lockout_counts_the_forwarded_client(settings) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    request = RequestFactory().post("/admin/login/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.9")
+
+    assert admin_login.client_address(request) == "203.0.113.9"
