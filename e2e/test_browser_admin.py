@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Locator, Page, Response, expect
 
 from e2e.live import LiveService
+from tasks.positions import key_between
 from testing.environments import deployment_env
 from testing.processes import REPO
 
@@ -44,10 +45,13 @@ def superuser(e2e_database: str, better_auth_secret: str) -> Credentials:
 
 
 def seed(pg: psycopg.Connection[Any], user_id: str, title: str, *, completed: bool) -> int:
+    """A task stored as the service stores one: first in the user's manual order."""
+    first = pg.execute("SELECT min(position) FROM tasks_task WHERE user_id = %s", [user_id]).fetchone()
     row = pg.execute(
-        "INSERT INTO tasks_task (user_id, title, description, completed, created_at, updated_at) "
-        "VALUES (%s, %s, NULL, %s, now(), now()) RETURNING id",
-        [user_id, title, completed],
+        "INSERT INTO tasks_task (user_id, title, description, completed, completed_at, priority, position, "
+        "created_at, updated_at) "
+        "VALUES (%s, %s, NULL, %s, CASE WHEN %s THEN now() END, 0, %s, now(), now()) RETURNING id",
+        [user_id, title, completed, completed, key_between(None, first[0] if first else None)],
     ).fetchone()
     assert row is not None
     return row[0]

@@ -2,7 +2,8 @@
 else gets in."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -11,8 +12,9 @@ from django.contrib.staticfiles import finders
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from tasks.models import Task
+from tasks.models import Priority, Task
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +37,33 @@ def change_url(task: Task) -> str:
     return f"/admin/tasks/task/{task.pk}/change/"
 
 
+def form_data(task: Task, **changes: Any) -> dict[str, str]:
+    """The change form as the browser sends it for `task`, with `changes`."""
+    values = {
+        "user_id": task.user_id,
+        "title": task.title,
+        "description": task.description or "",
+        "priority": str(task.priority),
+        "due_date": str(task.due_date or ""),
+        "due_at_0": task.due_at.strftime("%Y-%m-%d") if task.due_at else "",
+        "due_at_1": task.due_at.strftime("%H:%M:%S") if task.due_at else "",
+        "_save": "Save",
+        **({"completed": "on"} if task.completed else {}),
+    }
+    for field, value in changes.items():
+        if field == "completed":
+            values.pop("completed", None)
+            values.update({"completed": "on"} if value else {})
+        else:
+            values[field] = value
+    return values
+
+
+def offered_filters(response) -> set[str]:
+    """The fields (or, for a custom filter, the parameters) a changelist filters by."""
+    return {getattr(spec, "field_path", None) or spec.parameter_name for spec in response.context["cl"].filter_specs}
+
+
 def listed(response) -> set[int]:
     """The ids of the tasks a changelist page shows."""
     assert response.status_code == 200
@@ -55,7 +84,22 @@ class TestStaffChangelist:
         assert response.status_code == 200
         assert "Water the plants" in response.content.decode()
 
-    @pytest.mark.parametrize("column", ["id", "title", "user_id", "completed", "created_at", "updated_at"])
+    @pytest.mark.parametrize(
+        "column",
+        [
+            "id",
+            "title",
+            "user_id",
+            "completed",
+            "priority",
+            "due_date",
+            "due_at",
+            "completed_at",
+            "position",
+            "created_at",
+            "updated_at",
+        ],
+    )
     def test_changelist_shows_column(self, admin_client: Client, make_task: MakeTask, column: str) -> None:
         make_task()
 
@@ -68,6 +112,13 @@ class TestStaffChangelist:
         tasks = {make_task("alice").pk, make_task("bob").pk}
 
         assert listed(admin_client.get(CHANGELIST)) == tasks
+
+    def test_changelist_shows_priority_by_name(self, admin_client: Client, make_task: MakeTask) -> None:
+        make_task(priority=Priority.HIGH)
+
+        html = admin_client.get(CHANGELIST).content.decode()
+
+        assert '<td class="field-priority">high</td>' in html
 
     def test_changelist_lists_newest_first(self, admin_client: Client, make_task: MakeTask) -> None:
         older = make_task(created_at=JAN_15_2020)
@@ -137,8 +188,21 @@ class TestStaffFilters:
     def test_date_filter_is_offered(self, admin_client: Client, tasks: dict[str, Task], field: str) -> None:
         response = admin_client.get(CHANGELIST)
 
-        filtered_fields = {spec.field_path for spec in response.context["cl"].filter_specs}
-        assert field in filtered_fields
+        assert field in offered_filters(response)
+
+    @pytest.mark.parametrize("field", ["completed", "priority", "due"])
+    def test_planning_filter_is_offered(self, admin_client: Client, tasks: dict[str, Task], field: str) -> None:
+        response = admin_client.get(CHANGELIST)
+
+        assert field in offered_filters(response)
+
+    def test_priority_filter(self, admin_client: Client, make_task: MakeTask) -> None:
+        high = make_task(priority=Priority.HIGH)
+        make_task(priority=Priority.LOW)
+
+        response = admin_client.get(CHANGELIST, {"priority__exact": str(Priority.HIGH.value)})
+
+        assert listed(response) == {high.pk}
 
     def test_filters_combine(self, admin_client: Client, tasks: dict[str, Task]) -> None:
         response = admin_client.get(CHANGELIST, {"completed__exact": "0", "created_at__year": "2020"})
@@ -173,6 +237,41 @@ class TestStaffFilters:
         assert "?created_at__year=2021" in html
 
 
+class TestStaffDueFilter:
+    @pytest.fixture
+    def tasks(self, make_task: MakeTask) -> dict[str, Task]:
+        now, today = timezone.now(), timezone.localdate()
+        return {
+            "no_due": make_task(),
+            "late_instant": make_task(due_at=now - timedelta(hours=1)),
+            "late_date": make_task(due_date=today - timedelta(days=1)),
+            "late_but_done": make_task(due_date=today - timedelta(days=1), completed=True),
+            "due_today": make_task(due_date=today),
+            "due_later": make_task(due_at=now + timedelta(hours=1)),
+        }
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            pytest.param(
+                "set", {"late_instant", "late_date", "late_but_done", "due_today", "due_later"}, id="has-a-due-date"
+            ),
+            pytest.param("overdue", {"late_instant", "late_date"}, id="overdue-pending-only"),
+            pytest.param("none", {"no_due"}, id="no-due-date"),
+        ],
+    )
+    def test_due_filter(self, admin_client: Client, tasks: dict[str, Task], value: str, expected: set[str]) -> None:
+        response = admin_client.get(CHANGELIST, {"due": value})
+
+        assert listed(response) == {tasks[name].pk for name in expected}
+
+    def test_due_filter_offers_its_choices(self, admin_client: Client, tasks: dict[str, Task]) -> None:
+        html = admin_client.get(CHANGELIST).content.decode()
+
+        for choice in ["Has a due date", "Overdue", "No due date"]:
+            assert choice in html
+
+
 class TestStaffChangePage:
     def test_change_page_loads(self, admin_client: Client, make_task: MakeTask) -> None:
         task = make_task(title="Read a book")
@@ -182,8 +281,10 @@ class TestStaffChangePage:
         assert response.status_code == 200
         assert "Read a book" in response.content.decode()
 
-    @pytest.mark.parametrize("field", ["created_at", "updated_at"])
-    def test_timestamp_is_shown_read_only(self, admin_client: Client, make_task: MakeTask, field: str) -> None:
+    @pytest.mark.parametrize("field", ["completed_at", "position", "created_at", "updated_at"])
+    def test_server_managed_field_is_shown_read_only(
+        self, admin_client: Client, make_task: MakeTask, field: str
+    ) -> None:
         task = make_task()
 
         response = admin_client.get(change_url(task))
@@ -194,7 +295,9 @@ class TestStaffChangePage:
         assert f"field-{field}" in html
         assert field in response.context["adminform"].readonly_fields
 
-    @pytest.mark.parametrize("field", ["user_id", "title", "description", "completed"])
+    @pytest.mark.parametrize(
+        "field", ["user_id", "title", "description", "completed", "priority", "due_date", "due_at"]
+    )
     def test_task_field_is_editable(self, admin_client: Client, make_task: MakeTask, field: str) -> None:
         task = make_task()
 
@@ -214,6 +317,7 @@ class TestStaffChangePage:
                 "title": "New title",
                 "description": "",
                 "completed": "on",
+                "priority": "0",
                 "created_at": "2000-01-01 00:00:00",
                 "updated_at": "2000-01-01 00:00:00",
                 "_save": "Save",
@@ -227,15 +331,100 @@ class TestStaffChangePage:
         assert task.created_at == JAN_15_2020
         assert task.updated_at > JAN_15_2020
 
+    def test_saving_without_a_change_keeps_updated_at(self, admin_client: Client, make_task: MakeTask) -> None:
+        task = make_task(
+            description=None, completed=True, priority=Priority.LOW, due_date=date(2030, 1, 2), created_at=JAN_15_2020
+        )
+        before = Task.objects.values().get(pk=task.pk)
+
+        response = admin_client.post(change_url(task), form_data(task))
+
+        assert response.status_code == 302
+        assert Task.objects.values().get(pk=task.pk) == before
+
+    def test_saving_a_change_of_the_planning_fields(self, admin_client: Client, make_task: MakeTask) -> None:
+        task = make_task(created_at=JAN_15_2020)
+
+        response = admin_client.post(
+            change_url(task), form_data(task, priority="3", due_at_0="2030-01-02", due_at_1="09:30:00")
+        )
+
+        assert response.status_code == 302
+        task.refresh_from_db()
+        assert (task.priority, task.due_at, task.due_date) == (
+            Priority.HIGH,
+            datetime(2030, 1, 2, 9, 30, tzinfo=UTC),
+            None,
+        )
+        assert task.updated_at > JAN_15_2020
+
+    def test_completing_sets_completed_at_to_updated_at(self, admin_client: Client, make_task: MakeTask) -> None:
+        task = make_task(created_at=JAN_15_2020)
+
+        admin_client.post(change_url(task), form_data(task, completed=True))
+
+        task.refresh_from_db()
+        assert task.completed_at == task.updated_at > JAN_15_2020
+
+    def test_reopening_clears_completed_at(self, admin_client: Client, make_task: MakeTask) -> None:
+        task = make_task(completed=True, created_at=JAN_15_2020)
+        assert task.completed_at is not None
+
+        admin_client.post(change_url(task), form_data(task, completed=False))
+
+        task.refresh_from_db()
+        assert task.completed is False
+        assert task.completed_at is None
+
+    def test_both_kinds_of_due_are_refused(self, admin_client: Client, make_task: MakeTask) -> None:
+        task = make_task(created_at=JAN_15_2020)
+
+        response = admin_client.post(
+            change_url(task), form_data(task, due_date="2030-01-02", due_at_0="2030-01-02", due_at_1="09:30:00")
+        )
+
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors
+        task.refresh_from_db()
+        assert (task.due_date, task.due_at, task.updated_at) == (None, None, JAN_15_2020)
+
+    def test_giving_a_task_to_another_user_puts_it_first_in_their_order(
+        self, admin_client: Client, make_task: MakeTask
+    ) -> None:
+        bobs = [make_task("bob"), make_task("bob")]
+        task = make_task("alice")
+        assert task.position == bobs[0].position  # each user's first task gets the first key
+
+        response = admin_client.post(change_url(task), form_data(task, user_id="bob"))
+
+        assert response.status_code == 302
+        order = list(Task.objects.filter(user_id="bob").order_by("position").values_list("pk", flat=True))
+        assert order == [task.pk, bobs[1].pk, bobs[0].pk]
+
 
 class TestStaffAddForm:
     def test_add_form_creates_a_task(self, admin_client: Client) -> None:
-        response = admin_client.post(ADD, {"user_id": "alice", "title": "From the admin", "description": ""})
+        response = admin_client.post(ADD, {"user_id": "alice", "title": "From the admin", "priority": "0"})
 
         assert response.status_code == 302
         task = Task.objects.get()
-        assert (task.user_id, task.title, task.completed) == ("alice", "From the admin", False)
+        assert (task.user_id, task.title, task.completed, task.priority) == ("alice", "From the admin", False, 0)
         assert task.updated_at == task.created_at
+        assert task.completed_at is None
+
+    def test_an_added_task_goes_first_in_its_users_order(self, admin_client: Client, make_task: MakeTask) -> None:
+        existing = make_task("alice")
+
+        admin_client.post(ADD, {"user_id": "alice", "title": "From the admin", "priority": "0"})
+
+        added = Task.objects.get(title="From the admin")
+        assert added.position < existing.position
+
+    def test_an_added_completed_task_gets_completed_at(self, admin_client: Client) -> None:
+        admin_client.post(ADD, {"user_id": "alice", "title": "Done", "priority": "2", "completed": "on"})
+
+        task = Task.objects.get()
+        assert (task.priority, task.completed_at) == (Priority.MEDIUM, task.updated_at)
 
     @pytest.mark.parametrize("title", ["", "   "], ids=["empty", "whitespace"])
     def test_add_form_rejects_a_blank_title(self, admin_client: Client, title: str) -> None:
@@ -290,6 +479,33 @@ class TestStaffBulkActions:
         unselected.refresh_from_db()
         assert unselected.completed is not completed
         assert unselected.updated_at == JAN_15_2020
+
+    def test_mark_completed_sets_completed_at_to_the_new_updated_at(
+        self, admin_client: Client, tasks: list[Task]
+    ) -> None:
+        self.run_action(admin_client, "mark_completed", tasks)
+
+        for task in Task.objects.all():
+            assert task.completed_at == task.updated_at > JAN_15_2020
+
+    def test_mark_pending_clears_completed_at(self, admin_client: Client, make_task: MakeTask) -> None:
+        tasks = [make_task(completed=True, created_at=JAN_15_2020) for _ in range(2)]
+
+        self.run_action(admin_client, "mark_pending", tasks)
+
+        assert set(Task.objects.values_list("completed", "completed_at")) == {(False, None)}
+
+    @pytest.mark.parametrize(("action", "completed"), [("mark_completed", True), ("mark_pending", False)])
+    def test_action_leaves_tasks_already_in_that_state_alone(
+        self, make_task: MakeTask, admin_client: Client, action: str, completed: bool
+    ) -> None:
+        task = make_task(completed=completed, created_at=JAN_15_2020)
+        before = Task.objects.values().get(pk=task.pk)
+
+        response = self.run_action(admin_client, action, [task])
+
+        assert response.status_code == 302
+        assert Task.objects.values().get(pk=task.pk) == before
 
     @pytest.mark.parametrize("action", ["mark_completed", "mark_pending"])
     def test_action_is_offered_on_the_changelist(self, admin_client: Client, tasks: list[Task], action: str) -> None:
