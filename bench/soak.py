@@ -40,11 +40,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from bench.run import ENDPOINTS, USERS, Endpoint, bench_database, redis_url_if_reachable
-from e2e.balancer import Balancer, find_nginx
-from e2e.live import LiveService
+from e2e.balancer import INSTANCE_ENV, Balancer, find_nginx
+from e2e.live import LiveService, session_for
 from testing.environments import deployment_env
 from testing.tokens import mint
 
@@ -149,13 +147,14 @@ def mix_for_wrk(tokens: dict[str, str], ids: dict[str, list[int]]) -> str:
 
 def check(balancer: Balancer, tokens: dict[str, str], ids: dict[str, list[int]]) -> None:
     """Each request of the mix once, before the load: the expected status."""
+    session = session_for(balancer)
     for endpoint in MIX:
         headers = {"Authorization": f"Bearer {tokens[endpoint.user]}"} if endpoint.user else {}
         if endpoint.body:
             headers["Content-Type"] = "application/json"
         pool = ids.get(endpoint.user or "") or [0]
         url = balancer.url(endpoint.path.replace("{id}", str(pool[0])))
-        response = requests.request(endpoint.method, url, headers=headers, data=endpoint.body, timeout=10)
+        response = session.request(endpoint.method, url, headers=headers, data=endpoint.body, timeout=10)
         if response.status_code != endpoint.expected_status:
             raise SystemExit(f"soak: FAILED: {endpoint.name} answered {response.status_code}: {response.text[:200]}")
 
@@ -294,6 +293,9 @@ def main() -> int:
             API_DOCS_RATE_LIMIT=GENEROUS,
             TASKS_MAX_PER_USER=GENEROUS_QUOTA,
             TRUSTED_PROXIES="127.0.0.1",
+            # The soak's tokens outlive the run, which is longer than the default maximum age.
+            JWT_MAX_AGE_SECONDS=str(int(lifetime.total_seconds())),
+            **INSTANCE_ENV,
         )
         instances = [LiveService(env, name=f"soak-{letter}") for letter in "ab"]
         with Balancer(nginx, instances, name="soak") as balancer:
