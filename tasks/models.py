@@ -100,6 +100,12 @@ class Task(models.Model):
                 condition=models.Q(due_date__isnull=False),
                 name="task_user_due_date_idx",
             ),
+            # ...then the tasks with neither, by id (the ordering's tie-break).
+            models.Index(
+                fields=["user_id", "id"],
+                condition=models.Q(due_at__isnull=True, due_date__isnull=True),
+                name="task_user_undated_idx",
+            ),
         ]
         constraints = [
             # The manual order is strict, and its index serves ordering=position.

@@ -16,14 +16,14 @@ from api.exceptions import LengthRequired
 from api.schema import error_responses
 from api.throttling import api_throttles
 from tasks import examples
-from tasks.filters import TaskStatusFilter
+from tasks.list_schema import LIST_PARAMETERS, LIST_RESPONSE, PAGE_EXAMPLES
+from tasks.listing import ListQuery, next_page_link, read_page
 from tasks.manual_order import move_after
 from tasks.models import Task, TaskOwner
 from tasks.positions import key_between
 from tasks.quota import check_room_for_one_more
 from tasks.serializers import (
     TaskCompleteSerializer,
-    TaskListSerializer,
     TaskMoveSerializer,
     TaskSerializer,
     TaskUpdateSerializer,
@@ -56,9 +56,10 @@ def parse_task_id(raw: str) -> int:
 @extend_schema_view(
     list=extend_schema(
         operation_id="listTasks",
-        examples=examples.LIST,
-        summary="List the caller's tasks, newest first",
-        responses={200: TaskListSerializer, **error_responses(400, 401, 429, 503)},
+        examples=[*examples.LIST, *PAGE_EXAMPLES],
+        summary="List the caller's tasks: filtered, ordered, a page at a time",
+        parameters=LIST_PARAMETERS,
+        responses={200: LIST_RESPONSE, **error_responses(400, 401, 429, 503)},
     ),
     create=extend_schema(
         operation_id="createTask",
@@ -99,7 +100,6 @@ class TaskViewSet(viewsets.ModelViewSet):
     so another user's task is indistinguishable from a missing one."""
 
     serializer_class = TaskSerializer
-    filter_backends = [TaskStatusFilter]
     # Any path segment reaches the view, so authentication runs before the id
     # is judged and every bad id gets the same JSON 404.
     lookup_value_regex = "[^/]+"
@@ -150,11 +150,13 @@ class TaskViewSet(viewsets.ModelViewSet):
         return task
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = ListQuery.from_params(request.query_params)  # every 400 before any query
         # Rows with the task's field names, not Task instances: building 500
         # model objects cost more than running the query.
-        rows = self.filter_queryset(self.get_queryset()).values_list(*TaskSerializer.Meta.fields, named=True)
-        items = self.get_serializer(rows, many=True).data
-        return Response({"items": items, "count": len(items)})
+        page = read_page(self.get_queryset(), query, self.user_id, TaskSerializer.Meta.fields)
+        items = self.get_serializer(page.rows, many=True).data
+        headers = {"Link": next_page_link(request, page.next_cursor)} if page.next_cursor else None
+        return Response({"items": items, "count": len(items), "next_cursor": page.next_cursor}, headers=headers)
 
     def perform_create(self, serializer: BaseSerializer[Task]) -> None:
         # Under the user's lock, so two creates at the limit cannot both pass

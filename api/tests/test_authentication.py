@@ -43,7 +43,7 @@ class TestValidToken:
         response = api_client.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {make_token('alice')}")
 
         assert response.status_code == 200
-        assert response.json() == {"items": [], "count": 0}
+        assert response.json() == {"items": [], "count": 0, "next_cursor": None}
 
     def test_task_created_with_a_sub_token_belongs_to_sub(self, api_client, make_token):
         response = create_task(api_client, HTTP_AUTHORIZATION=f"Bearer {make_token('user_sub_1')}")

@@ -117,7 +117,7 @@ class TestList:
 
         response = bob.get(f"/api/tasks?status={status}")
 
-        assert response.json() == {"items": [], "count": 0}
+        assert response.json() == {"items": [], "count": 0, "next_cursor": None}
 
     def test_count_counts_only_the_callers_tasks(self, bob, make_task):
         for _ in range(4):
@@ -130,7 +130,7 @@ class TestList:
         make_task(user_id="alice")
 
         for lookalike in ("Alice", "ALICE", "alice ", " alice"):
-            assert client_for(lookalike).get("/api/tasks").json() == {"items": [], "count": 0}
+            assert client_for(lookalike).get("/api/tasks").json() == {"items": [], "count": 0, "next_cursor": None}
 
 
 class TestOwnership:

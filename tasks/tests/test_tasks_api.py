@@ -63,13 +63,14 @@ class TestList:
                 }
             ],
             "count": 1,
+            "next_cursor": None,
         }
 
     def test_empty_list_has_no_items_and_count_zero(self, alice, db):
         response = alice.get(reverse("task-list"))
 
         assert response.status_code == 200
-        assert response.json() == {"items": [], "count": 0}
+        assert response.json() == {"items": [], "count": 0, "next_cursor": None}
 
     def test_list_is_newest_created_first(self, alice, make_task):
         base = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -364,7 +365,7 @@ class TestDelete:
 
         assert alice.get(f"/api/tasks/{task.id}").status_code == 404
         assert alice.delete(f"/api/tasks/{task.id}").status_code == 404
-        assert alice.get("/api/tasks").json() == {"items": [], "count": 0}
+        assert alice.get("/api/tasks").json() == {"items": [], "count": 0, "next_cursor": None}
 
     def test_delete_leaves_other_tasks_alone(self, alice, make_task):
         doomed, kept = make_task(title="doomed"), make_task(title="kept")
