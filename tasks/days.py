@@ -37,7 +37,10 @@ def start_of_day(day: date, zone: ZoneInfo) -> datetime:
 
     Local midnight when it exists (the earlier one when a change repeats it);
     when a change skips it, the instant the skipped interval ends, which is
-    the first instant whose local time is past midnight.
+    the first instant whose local time is past midnight. A day the zone
+    skipped whole (Pacific/Apia's 2011-12-30) has no instant of its own: it
+    counts as starting a microsecond before the next day, which keeps the
+    first instant strictly increasing with the day.
     """
     midnight = datetime.combine(day, time.min)
     earlier = midnight.replace(tzinfo=zone, fold=0).astimezone(UTC)
@@ -56,6 +59,8 @@ def start_of_day(day: date, zone: ZoneInfo) -> datetime:
             high = middle
         else:
             low = middle
+    if _local(high, zone).date() != day:
+        return high - timedelta(microseconds=1)
     return high
 
 
