@@ -205,9 +205,7 @@ class TestOverdue:
 
     @pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
     def test_overdue_false_is_every_other_task(self, alice, tasks, frozen_now, zone: str) -> None:
-        assert listed(alice, overdue="false", tz=zone) == expected(
-            tasks, lambda t: not is_overdue(t, frozen_now, zone)
-        )
+        assert listed(alice, overdue="false", tz=zone) == expected(tasks, lambda t: not is_overdue(t, frozen_now, zone))
 
     def test_today_is_read_in_tz(self, alice, make_task, frozen_now) -> None:
         # At 12:30 UTC on 2026-03-01 it is already the 2nd in Kiritimati (UTC+14)

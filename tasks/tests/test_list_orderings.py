@@ -112,7 +112,9 @@ class TestTitle:
     def test_title_ignores_ascii_case_and_compares_code_points(self, alice, make_task) -> None:
         ids = {title: make_task(title=title).id for title in ["beta", "Alpha", "_x", "Zeta", "alpha2", "1st", "~"]}
 
-        assert listed(alice, ordering="title") == [ids[t] for t in ["1st", "_x", "Alpha", "alpha2", "beta", "Zeta", "~"]]
+        assert listed(alice, ordering="title") == [
+            ids[t] for t in ["1st", "_x", "Alpha", "alpha2", "beta", "Zeta", "~"]
+        ]
 
     @pytest.mark.skipif("not unicode_case_folding()", reason="SQLite's lower() folds ASCII letters only")
     def test_title_ignores_the_case_of_any_letter_on_postgresql(self, alice, make_task) -> None:

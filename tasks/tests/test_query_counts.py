@@ -53,6 +53,68 @@ class TestList:
         assert response.status_code == 400
 
 
+class TestListPages:
+    """A page costs the same however many tasks there are and however deep it
+    is: one keyset scan, or for `ordering=due` one per kind of due (dated,
+    timed) and one for the undated tasks when the page reaches them."""
+
+    ORDERINGS = ["-created_at", "created_at", "-updated_at", "updated_at", "-priority", "position", "title"]
+
+    def walk_counting_queries(self, client, django_assert_num_queries, params, queries_per_page):
+        cursor, pages = None, 0
+        while True:
+            with django_assert_num_queries(queries_per_page(pages)):
+                body = client.get("/api/tasks", {**params, **({"cursor": cursor} if cursor else {})}).json()
+            pages += 1
+            cursor = body["next_cursor"]
+            if cursor is None:
+                return pages
+
+    @pytest.mark.parametrize("ordering", ORDERINGS)
+    @pytest.mark.parametrize("query", [{}, {"status": "pending", "q": "task", "priority": "low,high"}])
+    def test_every_page_is_one_query(self, alice, make_task, django_assert_num_queries, ordering, query):
+        for n in range(12):
+            make_task(title=f"task {n}", priority=n % 4, completed=n % 3 == 0)
+
+        pages = self.walk_counting_queries(
+            alice, django_assert_num_queries, {"ordering": ordering, "limit": 2, **query}, lambda page: 1
+        )
+
+        assert pages >= 2
+
+    def test_a_due_page_is_two_queries_three_where_it_reaches_the_undated_and_one_after(
+        self, alice, make_task, django_assert_num_queries
+    ):
+        for n in range(4):
+            make_task(title=f"dated {n}", due_date=f"2026-03-0{n + 1}")
+            make_task(title=f"timed {n}", due_at=f"2026-03-0{n + 1}T12:00:00Z")
+            make_task(title=f"undated {n}")
+        # Pages of 3 out of 12: dated and timed fill pages 1 and 2, page 3 reaches the undated, page 4 is all undated.
+        counts = [2, 2, 3, 1]
+
+        pages = self.walk_counting_queries(
+            alice, django_assert_num_queries, {"ordering": "due", "limit": 3}, lambda page: counts[page]
+        )
+
+        assert pages == 4
+
+    @pytest.mark.parametrize("query", [{"due_from": "2026-01-01"}, {"overdue": "true"}], ids=["due-range", "overdue"])
+    def test_a_due_page_with_a_due_filter_never_scans_the_undated(
+        self, alice, make_task, django_assert_num_queries, query
+    ):
+        make_task(due_date="2026-03-01")
+        make_task()
+
+        with django_assert_num_queries(2):
+            assert alice.get("/api/tasks", {"ordering": "due", "limit": 5, **query}).status_code == 200
+
+    def test_bad_parameters_are_refused_before_any_query(self, alice, make_task, django_assert_num_queries):
+        make_task()
+
+        with django_assert_num_queries(0):
+            assert alice.get("/api/tasks", {"limit": 2, "cursor": "forged"}).status_code == 400
+
+
 class TestSingleTask:
     def test_get_is_one_query(self, alice, make_task, django_assert_num_queries):
         task = make_task()
