@@ -182,6 +182,20 @@ class TestSecurity:
         assert all(requirement == {} for requirement in requirements)
 
 
+# Values of each list parameter, as the schema would type them, at the edges of what is accepted.
+LIST_PARAMETER_SAMPLES: dict[str, list[Any]] = {
+    "status": ["all", "pending", "completed", "", "done", "Pending"],
+    "q": ["", "milk", "%_\\", "x" * 200, "x" * 201, "a\x00b"],
+    "priority": [["high"], ["none", "low", "medium", "high"], ["urgent"], ["High"], [""]],
+    "due_from": ["1900-01-01", "2999-12-31", "2028-02-29", "1899-12-31", "3000-01-01", "2026-02-30", "2026-1-5", ""],
+    "due_to": ["2026-03-01", "2026-13-01", "0001-01-01"],
+    "overdue": [True, False],
+    "tz": ["UTC", "Europe/Berlin", "America/Santiago", "utc", "localtime", "Mars/Olympus", ""],
+    "ordering": ["-created_at", "due", "title", "position", "-priority", "-due", "priority", ""],
+    "limit": [1, 200, 0, 201, -1],
+}
+
+
 class TestParameters:
     def test_list_status_parameter_is_an_optional_enum(self, schema: dict[str, Any]) -> None:
         parameters = {p["name"]: p for p in operation(schema, "/api/tasks", "get").get("parameters", [])}
@@ -190,6 +204,63 @@ class TestParameters:
         assert status["in"] == "query"
         assert not status.get("required", False)
         assert sorted(resolve(schema, status["schema"])["enum"]) == ["all", "completed", "pending"]
+
+    def test_list_documents_every_parameter_as_optional_query(self, schema: dict[str, Any]) -> None:
+        parameters = operation(schema, "/api/tasks", "get")["parameters"]
+
+        assert {p["name"] for p in parameters} == set(LIST_PARAMETER_SAMPLES) | {"cursor"}
+        assert all(p["in"] == "query" and not p.get("required", False) and p.get("description") for p in parameters)
+
+    def test_list_parameters_carry_their_enums_formats_and_bounds(self, schema: dict[str, Any]) -> None:
+        parameters = {p["name"]: p["schema"] for p in operation(schema, "/api/tasks", "get")["parameters"]}
+
+        assert parameters["ordering"]["enum"] == [
+            "-created_at",
+            "created_at",
+            "-updated_at",
+            "updated_at",
+            "due",
+            "-priority",
+            "position",
+            "title",
+        ]
+        assert parameters["ordering"]["default"] == "-created_at"
+        assert parameters["priority"]["items"]["enum"] == ["none", "low", "medium", "high"]
+        assert (parameters["limit"]["type"], parameters["limit"]["minimum"], parameters["limit"]["maximum"]) == (
+            "integer",
+            1,
+            200,
+        )
+        assert parameters["due_from"]["format"] == parameters["due_to"]["format"] == "date"
+        assert parameters["overdue"]["type"] == "boolean"
+        assert parameters["q"]["maxLength"] == 200
+        assert {"UTC", "Europe/Berlin", "America/Santiago"} <= set(parameters["tz"]["enum"])
+        assert parameters["tz"]["default"] == "UTC"
+
+    def test_priority_is_a_comma_separated_list(self, schema: dict[str, Any]) -> None:
+        (priority,) = [p for p in operation(schema, "/api/tasks", "get")["parameters"] if p["name"] == "priority"]
+
+        assert (priority["style"], priority["explode"]) == ("form", False)
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize(
+        ("name", "value"), [(name, value) for name, values in LIST_PARAMETER_SAMPLES.items() for value in values]
+    )
+    def test_list_parameter_schema_admits_exactly_what_the_api_accepts(
+        self, schema: dict[str, Any], alice: APIClient, name: str, value: Any
+    ) -> None:
+        """`cursor` aside (a signature no schema can state), and `due_from` after
+        `due_to`, a rule between two parameters."""
+        (parameter,) = [p for p in operation(schema, "/api/tasks", "get")["parameters"] if p["name"] == name]
+        sent = ",".join(value) if isinstance(value, list) else value
+
+        response = alice.get("/api/tasks", {name: json.dumps(sent) if isinstance(sent, bool) else sent})
+
+        assert response.status_code in (200, 400), response.content
+        validator = jsonschema.Draft7Validator(
+            json_schema(parameter["schema"]), format_checker=jsonschema.FormatChecker()
+        )
+        assert validator.is_valid(value) == (response.status_code == 200), (value, response.json())
 
     @pytest.mark.parametrize(("path", "method"), DETAIL_OPERATIONS)
     def test_detail_operation_takes_an_integer_id_in_the_path(
@@ -368,12 +439,20 @@ class TestResponseSchemas:
     def test_task_description_is_nullable(self, schema: dict[str, Any]) -> None:
         assert schema["components"]["schemas"]["Task"]["properties"]["description"]["nullable"] is True
 
-    def test_task_list_has_items_and_count(self, schema: dict[str, Any]) -> None:
+    def test_task_list_has_items_count_and_next_cursor(self, schema: dict[str, Any]) -> None:
         task_list = schema["components"]["schemas"]["TaskList"]
 
-        assert set(task_list["required"]) == {"items", "count"}
+        assert set(task_list["required"]) == {"items", "count", "next_cursor"}
         assert task_list["properties"]["items"] == {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}
         assert task_list["properties"]["count"]["type"] == "integer"
+        assert task_list["properties"]["next_cursor"]["type"] == "string"
+        assert task_list["properties"]["next_cursor"]["nullable"] is True
+
+    def test_list_documents_the_link_header(self, schema: dict[str, Any]) -> None:
+        headers = operation(schema, "/api/tasks", "get")["responses"]["200"]["headers"]
+
+        assert headers["Link"]["schema"] == {"type": "string"}
+        assert 'rel="next"' in headers["Link"]["description"]
 
     def test_list_answers_one_task_list_object_not_an_array(self, schema: dict[str, Any]) -> None:
         response = operation(schema, "/api/tasks", "get")["responses"]["200"]
@@ -431,6 +510,24 @@ CALLS = {
         "/api/tasks", "get", 400, lambda anon, alice, task: alice.get("/api/tasks", {"status": "done"})
     ),
     "list-no-token": Call("/api/tasks", "get", 401, lambda anon, alice, task: anon.get("/api/tasks")),
+    "list-page": Call(
+        "/api/tasks",
+        "get",
+        200,
+        lambda anon, alice, task: alice.get("/api/tasks", {"ordering": "due", "limit": 1, "tz": "Europe/Berlin"}),
+    ),
+    "list-filtered": Call(
+        "/api/tasks",
+        "get",
+        200,
+        lambda anon, alice, task: alice.get(
+            "/api/tasks", {"q": "milk", "priority": "none,high", "due_to": "2999-12-31", "overdue": "false"}
+        ),
+    ),
+    "list-bad-limit": Call("/api/tasks", "get", 400, lambda anon, alice, task: alice.get("/api/tasks", {"limit": 0})),
+    "list-bad-cursor": Call(
+        "/api/tasks", "get", 400, lambda anon, alice, task: alice.get("/api/tasks", {"limit": 1, "cursor": "x"})
+    ),
     "create": Call(
         "/api/tasks",
         "post",
