@@ -411,7 +411,7 @@ else:
 # Debug pages and error reports hide every setting that can hold a password.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "api.error_reports.SecretHidingReporterFilter"
 
-CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "X-Request-ID"]
+CORS_EXPOSE_HEADERS = ["Link", "Location", "Retry-After", "X-Request-ID"]
 
 # --- Django REST framework and JWT -----------------------------------------------
 REST_FRAMEWORK: dict[str, Any] = {

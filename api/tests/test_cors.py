@@ -74,6 +74,15 @@ class TestActualRequestFromAnAllowedOrigin:
         assert response["Access-Control-Allow-Origin"] == "http://localhost:3000"
         assert "location" in listed(response["Access-Control-Expose-Headers"])
 
+    def test_the_next_page_link_is_readable_by_the_browser(self, alice, make_task):
+        make_task()
+        make_task()
+
+        response = alice.get("/api/tasks", {"limit": 1}, HTTP_ORIGIN="http://localhost:3000")
+
+        assert response["Link"].endswith('rel="next"')
+        assert "link" in listed(response["Access-Control-Expose-Headers"])
+
     def test_401_carries_allow_origin_so_the_frontend_can_read_it(self, api_client):
         response = api_client.get("/api/tasks", HTTP_ORIGIN="http://localhost:3000")
 
