@@ -19,8 +19,11 @@ from typing import Any
 import jwt
 import psycopg
 
+from tasks.positions import key_between
+
 DATABASE_URL = os.environ["BASELINE_DATABASE_URL"]
 SECRET = os.environ["BASELINE_SECRET"]
+TASKS_MAX_PER_USER = 10_000  # the service's default
 COLUMNS = "id, user_id, title, description, completed, created_at, updated_at"
 TASK_PATH = re.compile(r"/api/tasks/([0-9]+)(/complete)?/?")
 
@@ -88,15 +91,28 @@ def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
             title = data.get("title")
             if not isinstance(title, str) or not 0 < len(title.strip()) <= 200:
                 return respond(start_response, "422 Unprocessable Entity", {"detail": "Invalid title"})
-            row = (
-                db()
-                .execute(
-                    "INSERT INTO tasks_task (user_id, title, description, completed, created_at, updated_at) "
-                    f"VALUES (%s, %s, %s, false, now(), now()) RETURNING {COLUMNS}",
-                    [user, title.strip(), data.get("description")],
+            # As the service does: under the user's lock row, the quota and the
+            # first position from one aggregate.
+            with db().transaction():
+                db().execute(
+                    "INSERT INTO tasks_taskowner (user_id) VALUES (%s) ON CONFLICT (user_id) DO NOTHING", [user]
                 )
-                .fetchone()
-            )
+                db().execute("SELECT id FROM tasks_taskowner WHERE user_id = %s FOR UPDATE", [user])
+                first = (
+                    db().execute("SELECT count(*), min(position) FROM tasks_task WHERE user_id = %s", [user]).fetchone()
+                )
+                assert first is not None  # an aggregate always returns a row
+                if first[0] >= TASKS_MAX_PER_USER:
+                    return respond(start_response, "409 Conflict", {"detail": "Task limit reached"})
+                row = (
+                    db()
+                    .execute(
+                        "INSERT INTO tasks_task (user_id, title, description, completed, created_at, updated_at,"
+                        " position, priority) VALUES (%s, %s, %s, false, now(), now(), %s, 0) RETURNING " + COLUMNS,
+                        [user, title.strip(), data.get("description"), key_between(None, first[1])],
+                    )
+                    .fetchone()
+                )
             assert row is not None  # INSERT ... RETURNING always returns the row
             return respond(start_response, "201 Created", as_json(row))
     elif match := TASK_PATH.fullmatch(path):

@@ -24,11 +24,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import psycopg
 import requests
@@ -40,7 +41,12 @@ from testing.processes import REPO, free_port, stop_process, wait_until_answerin
 from testing.tokens import mint
 
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
-USERS = {"bench-20": 20, "bench-500": 500, "bench-writer": 1000}
+USERS = {"bench-20": 20, "bench-500": 500, "bench-writer": 1000, "bench-10000": 10000}
+# The user whose tasks have due dates and instants, for the deep `ordering=due` page.
+DUE_USER = "bench-10000"
+# How far into that user's `ordering=due` list the measured page starts: past
+# 8,000 of the 9,000 tasks with a due date, where the date and instant scans merge.
+DEEP_PAGE_OFFSET = 8000
 TARGET_FRACTION = 0.60
 TARGET_P99_MS = {16: 50.0, 64: 150.0}
 
@@ -53,6 +59,11 @@ class Endpoint:
     user: str | None  # whose token; None sends none
     body: str | None = None
     expected_status: int = 200
+    # The page starts this many tasks into the list, at a cursor found by walking
+    # the service's pages before the load (the path then gets `&cursor=`).
+    deep_offset: int | None = None
+    # Whether bench/baseline.py serves it; without, the row has no ceiling.
+    in_baseline: bool = True
 
     @property
     def uses_ids(self) -> bool:
@@ -62,6 +73,14 @@ class Endpoint:
 ENDPOINTS = [
     Endpoint("GET /api/tasks (20 tasks)", "GET", "/api/tasks", "bench-20"),
     Endpoint("GET /api/tasks (500 tasks)", "GET", "/api/tasks", "bench-500"),
+    Endpoint(
+        "GET /api/tasks?ordering=due (page of 50, 8,000 deep in 10,000)",
+        "GET",
+        "/api/tasks?ordering=due&limit=50",
+        DUE_USER,
+        deep_offset=DEEP_PAGE_OFFSET,
+        in_baseline=False,
+    ),
     Endpoint("GET /api/tasks/{id}", "GET", "/api/tasks/{id}", "bench-writer"),
     Endpoint(
         "POST /api/tasks",
@@ -149,9 +168,21 @@ class Server:
         return max(rss), max(pss)
 
 
+def due_of(n: int, now: datetime) -> tuple[date | None, datetime | None]:
+    """The due date or instant of the DUE_USER's task n: nine in ten have one,
+    half of those a date, half an instant, spread over about two years."""
+    if n % 10 == 9:
+        return None, None
+    offset = timedelta(hours=(n * 7919) % 17_000 - 8_000)
+    if n % 2:
+        return (now + offset).date(), None
+    return None, now + offset
+
+
 def seed(database_url: str) -> dict[str, list[int]]:
     """The data shapes: a 20-task user, a 500-task user, a writer with a pool
-    of tasks to read and toggle. Returns each user's task ids."""
+    of tasks to read and toggle, and a 10,000-task user with due dates and
+    instants. Returns each user's task ids."""
     now = datetime.now(UTC)
     ids: dict[str, list[int]] = {}
     with psycopg.connect(database_url) as conn, conn.cursor() as cursor:
@@ -165,15 +196,38 @@ def seed(database_url: str) -> dict[str, list[int]]:
                 description = f"Description of task {n}, long enough to look like a real one." if n % 2 else None
                 completed_at = created if completed else None
                 title = f"Task {n} of {user}"
-                rows.append((user, title, description, completed, completed_at, n % 4, positions[n], created, created))
+                due_date, due_at = due_of(n, now) if user == DUE_USER else (None, None)
+                rows.append(
+                    (user, title, description, completed, completed_at, n % 4, positions[n], created, created)
+                    + (due_date, due_at)
+                )
             cursor.executemany(
                 "INSERT INTO tasks_task (user_id, title, description, completed, completed_at, priority, position,"
-                " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " created_at, updated_at, due_date, due_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 rows,
             )
             cursor.execute("SELECT id FROM tasks_task WHERE user_id = %s ORDER BY id", [user])
             ids[user] = [row[0] for row in cursor.fetchall()]
+        # Statistics now, as autovacuum would give a real table, so the first plans are the steady ones.
+        cursor.execute("ANALYZE tasks_task")
     return ids
+
+
+def deep_page(server: Server, endpoint: Endpoint, token: str | None) -> Endpoint:
+    """`endpoint` with the cursor that starts its page `deep_offset` tasks in,
+    found by walking the service's pages of 200 (a cursor does not depend on `limit`)."""
+    assert endpoint.deep_offset is not None
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    base, _, query = endpoint.path.partition("?")
+    params = dict(pair.split("=", 1) for pair in query.split("&") if pair)
+    cursor = None
+    for _ in range(endpoint.deep_offset // 200):
+        page = {**params, "limit": "200", **({"cursor": cursor} if cursor else {})}
+        response = requests.get(server.base_url + base, params=page, headers=headers, timeout=30)
+        cursor = response.json().get("next_cursor") if response.status_code == 200 else None
+        if cursor is None:
+            raise SystemExit(f"bench: {server.name} ended {endpoint.name} before {endpoint.deep_offset} tasks")
+    return replace(endpoint, path=f"{endpoint.path}&{urlencode({'cursor': cursor})}")
 
 
 def check(server: Server, endpoint: Endpoint, token: str | None, task_id: int) -> dict[str, Any]:
@@ -232,6 +286,8 @@ def measure(
     results = []
     for endpoint in endpoints:
         token = tokens.get(endpoint.user) if endpoint.user else None
+        if endpoint.deep_offset is not None:
+            endpoint = deep_page(server, endpoint, token)
         pool = ids.get(endpoint.user, []) if endpoint.user else []
         check(server, endpoint, token, pool[0] if pool else 0)
         wrk(server, endpoint, token, pool, connections[0], 1)  # warm-up, not reported
@@ -367,7 +423,6 @@ def main() -> int:
         measure_server,
         admin_url=admin_url,
         log_dir=log_dir,
-        endpoints=endpoints,
         tokens=tokens,
         connections=connections,
         seconds=args.seconds,
@@ -376,6 +431,7 @@ def main() -> int:
         "service",
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
         lambda database: {**service_env, "DATABASE_URL": database},
+        endpoints=endpoints,
     )
     baseline_results: list[Result] = []
     if not args.no_baseline:
@@ -385,6 +441,7 @@ def main() -> int:
             # settings, hence its environment): only the application differs.
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--workers", "2", "bench.baseline:app"],
             lambda database: {**service_env, "BASELINE_DATABASE_URL": database, "BASELINE_SECRET": secret},
+            endpoints=[e for e in endpoints if e.in_baseline],
         )
 
     print()
