@@ -13,6 +13,8 @@ here, never from another test module or from a conftest.py.
 - testing.databases: throwaway PostgreSQL databases.
 - testing.http: one raw HTTP/1.1 exchange over a socket.
 - testing.assertions: checks of error answers shared between test modules.
+- testing.listing: the list's filters and orderings computed in Python, varied
+  task sets, and walks through pages.
 """
 
 from datetime import UTC, datetime
