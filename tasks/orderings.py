@@ -88,8 +88,10 @@ FIELD_FOR_KIND: dict[type, type[Field]] = {datetime: DateTimeField, int: BigInte
 
 
 class Ordering(Protocol):
-    # The row attributes the ordering reads its key from (fields or annotations).
-    key_fields: tuple[str, ...]
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        """The row attributes the ordering reads its key from (fields or annotations)."""
+        ...
 
     def rows(
         self,

@@ -107,7 +107,7 @@ def varied_tasks(user_id: str, count: int, *, seed: int = 0) -> list[Task]:
     bulk_create: ties in each ordering's column, due dates, due instants
     (some exactly at a day's start) and none, every priority, descriptions or
     none, and positions in another order than the ids."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (reproducible test data, not a secret)
     positions = keys_between(None, None, count)
     rng.shuffle(positions)
     names = titles()

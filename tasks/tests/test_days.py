@@ -2,6 +2,7 @@
 filters and `ordering=due` read dates by, across daylight-saving changes."""
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,8 +11,8 @@ from tasks.days import is_time_zone_name, last_day_started_by, start_of_day, tim
 from testing.listing import first_instant
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 # Pinned from the zones' published rules, not computed.
@@ -75,7 +76,7 @@ def test_every_day_around_a_change_starts_where_the_search_finds_it(zone: str, y
 def test_first_instants_strictly_increase_with_the_day(zone: str) -> None:
     starts = [start_of_day(date(2011, 1, 1) + timedelta(days=n), ZoneInfo(zone)) for n in range(800)]
 
-    assert all(a < b for a, b in zip(starts, starts[1:], strict=False))
+    assert all(a < b for a, b in pairwise(starts))
 
 
 @pytest.mark.parametrize(

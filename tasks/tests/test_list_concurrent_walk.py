@@ -37,7 +37,7 @@ class Writer(threading.Thread):
         self.untouched = list(initial_ids)
         self.touched: set[int] = set()
         self.free_running = free_running
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 (a reproducible mix of writes, not a secret)
         self.writes = 0
         self.error: BaseException | None = None
         self.stopping = threading.Event()
@@ -48,9 +48,7 @@ class Writer(threading.Thread):
         try:
             while not self.stopping.is_set():
                 with self.changed:
-                    # Free running, it may be one batch ahead: writing while the next page is read.
-                    ahead = WRITES_PER_PAGE if self.free_running else 0
-                    self.changed.wait_for(lambda: self.writes < self.wanted + ahead or self.stopping.is_set())
+                    self.changed.wait_for(self.may_write)
                     if self.stopping.is_set():
                         return
                 self.write_once()
@@ -63,6 +61,11 @@ class Writer(threading.Thread):
                 self.changed.notify_all()
         finally:
             connections.close_all()
+
+    def may_write(self) -> bool:
+        # Free running, it may be one batch ahead: writing while the next page is read.
+        ahead = WRITES_PER_PAGE if self.free_running else 0
+        return self.writes < self.wanted + ahead or self.stopping.is_set()
 
     def wait_for_a_batch(self) -> None:
         """Between two pages: return once WRITES_PER_PAGE more writes are done."""

@@ -113,11 +113,12 @@ def assert_sorts_at_most_the_matching_rows(plans: list[dict[str, Any]], matching
 
 def next_cursor(client, params: dict[str, Any], pages: int, limit: int = PAGE) -> str:
     """The cursor after `pages` pages of `limit`."""
-    cursor = None
+    cursor: str | None = None
     for _ in range(pages):
         query = {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
         cursor = client.get("/api/tasks", query).json()["next_cursor"]
         assert cursor
+    assert cursor is not None
     return cursor
 
 
@@ -137,7 +138,7 @@ def test_a_page_reads_an_index_in_order_and_sorts_nothing(alice, ordering: str, 
 def test_a_filtered_page_reads_the_users_rows_by_index_and_sorts_no_more_than_the_matches(
     alice, ordering: str, filters: dict[str, str]
 ) -> None:
-    params = {"ordering": ordering, **filters}
+    params: dict[str, Any] = {"ordering": ordering, **filters}
     matching = alice.get("/api/tasks", params).json()["count"]
     params["limit"] = PAGE
 

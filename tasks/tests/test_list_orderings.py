@@ -116,7 +116,7 @@ class TestTitle:
             ids[t] for t in ["1st", "_x", "Alpha", "alpha2", "beta", "Zeta", "~"]
         ]
 
-    @pytest.mark.skipif("not unicode_case_folding()", reason="SQLite's lower() folds ASCII letters only")
+    @pytest.mark.skipif(not unicode_case_folding(), reason="SQLite's lower() folds ASCII letters only")
     def test_title_ignores_the_case_of_any_letter_on_postgresql(self, alice, make_task) -> None:
         ids = {title: make_task(title=title).id for title in ["Жук", "éclair", "ÉCLAIR2", "zebra", "Ärger"]}
 

@@ -23,14 +23,14 @@ BAD_VALUES = {
         "2026-01-05T00:00:00",
         "1899-12-31",
         "3000-01-01",
-        "２０２６-01-05",
+        "\uff12\uff10\uff12\uff16-01-05",
         " 2026-01-05",
     ],
     "due_to": ["", "2026-02-29", "yesterday", "0001-01-01", "9999-12-31"],
     "overdue": ["", "True", "1", "yes", "no", "FALSE"],
     "tz": ["", "utc", "europe/berlin", "Europe/berlin", "localtime", "Mars/Base", "+02:00", "../../etc/passwd"],
     "ordering": ["", "due_at", "-due", "-title", "priority", "-position", "id", "Title", "created_at,id"],
-    "limit": ["", "0", "201", "-1", "+5", "1.5", "ten", " 5", "５", "1e2", "99999999999999999999"],
+    "limit": ["", "0", "201", "-1", "+5", "1.5", "ten", " 5", "\uff15", "1e2", "99999999999999999999"],
     "cursor": ["", "x", "not-a-cursor", "eyJ0eXAiOiJKV1QifQ", "a:b:c"],
 }
 DETAILS = {

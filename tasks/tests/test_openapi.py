@@ -514,7 +514,7 @@ CALLS = {
         "/api/tasks",
         "get",
         200,
-        lambda anon, alice, task: alice.get("/api/tasks", {"ordering": "due", "limit": 1, "tz": "Europe/Berlin"}),
+        lambda anon, alice, task: alice.get("/api/tasks", {"ordering": "due", "limit": "1", "tz": "Europe/Berlin"}),
     ),
     "list-filtered": Call(
         "/api/tasks",
@@ -526,7 +526,7 @@ CALLS = {
     ),
     "list-bad-limit": Call("/api/tasks", "get", 400, lambda anon, alice, task: alice.get("/api/tasks", {"limit": 0})),
     "list-bad-cursor": Call(
-        "/api/tasks", "get", 400, lambda anon, alice, task: alice.get("/api/tasks", {"limit": 1, "cursor": "x"})
+        "/api/tasks", "get", 400, lambda anon, alice, task: alice.get("/api/tasks", {"limit": "1", "cursor": "x"})
     ),
     "create": Call(
         "/api/tasks",
