@@ -197,10 +197,8 @@ def seed(database_url: str) -> dict[str, list[int]]:
                 completed_at = created if completed else None
                 title = f"Task {n} of {user}"
                 due_date, due_at = due_of(n, now) if user == DUE_USER else (None, None)
-                rows.append(
-                    (user, title, description, completed, completed_at, n % 4, positions[n], created, created)
-                    + (due_date, due_at)
-                )
+                row = (user, title, description, completed, completed_at, n % 4, positions[n], created, created)
+                rows.append((*row, due_date, due_at))
             cursor.executemany(
                 "INSERT INTO tasks_task (user_id, title, description, completed, completed_at, priority, position,"
                 " created_at, updated_at, due_date, due_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
