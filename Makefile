@@ -13,10 +13,20 @@ BENCH_PG_URL ?= $(PG_TEST_URL)
 # Likewise for `make soak`, whose length is SOAK_SECONDS (default 600).
 SOAK_PG_URL ?= $(PG_TEST_URL)
 
-# `make test-pgbouncer`: the suites again, through a loopback PgBouncer in
-# transaction pooling mode (e2e/pgbouncer/) in front of that PostgreSQL. Its
-# own database name, so pytest-django's test_pgb_todo never collides with the
-# test_postgres of `make test-postgres`.
+# `make test-pgbouncer`: again, through a loopback PgBouncer in transaction
+# pooling mode (e2e/pgbouncer/) in front of that PostgreSQL, the tests whose
+# outcome depends on how connections and transactions reach the database:
+# pooling, row locks and transactions under concurrency, the migrations, and
+# the live service's writes. (The rest pass or fail the same way on either
+# path, and running them twice cost CI seven minutes.) Its own database name,
+# so pytest-django's test_pgb_todo never collides with the test_postgres of
+# `make test-postgres`.
+PGBOUNCER_UNIT_TESTS ?= api/tests/test_connection_pooling.py api/tests/test_database_timeouts.py \
+	tasks/tests/test_tasks_api.py tasks/tests/test_query_counts.py tasks/tests/test_toggle.py \
+	tasks/tests/test_move.py tasks/tests/test_quota.py tasks/tests/test_list_pages.py \
+	tasks/tests/test_list_concurrent_walk.py tasks/tests/test_migrations.py
+PGBOUNCER_E2E_TESTS ?= e2e/test_concurrency.py e2e/test_planning.py e2e/test_graceful_shutdown.py \
+	e2e/test_scale_out.py e2e/test_database_outage.py
 PGBOUNCER_PORT ?= 6432
 PGBOUNCER_URL ?= postgres://postgres@127.0.0.1:$(PGBOUNCER_PORT)/pgb_todo
 PGBOUNCER_ADMIN_URL ?= postgres://postgres@127.0.0.1:$(PGBOUNCER_PORT)/postgres
@@ -99,15 +109,15 @@ DROP_PGBOUNCER_TEST_DB = $(PY) -c "import psycopg, sys; psycopg.connect(sys.argv
 # server connections to it; PgBouncer notes each one so.
 E2E_DROP_WARNING = todo_e2e_[0-9a-f]*/[a-z]*@127.0.0.1:[0-9]* got packet 'E' from server when not linked
 
-test-pgbouncer: venv interop ## Unit and end-to-end tests on PostgreSQL through PgBouncer in transaction pooling mode
+test-pgbouncer: venv ## The database-sensitive unit and end-to-end tests again, through PgBouncer in transaction pooling mode
 	@echo "== tests through PgBouncer in transaction pooling mode ($(PGBOUNCER_URL) -> $(PG_TEST_URL))"
 	@$(DROP_PGBOUNCER_TEST_DB)
 	@PGBOUNCER_PORT=$(PGBOUNCER_PORT) e2e/pgbouncer/run up
 	@status=0; \
-	DATABASE_URL=$(PGBOUNCER_URL) EXPECT_TRANSACTION_POOLER=1 $(PY) -m pytest --reuse-db --create-db || status=$$?; \
+	DATABASE_URL=$(PGBOUNCER_URL) EXPECT_TRANSACTION_POOLER=1 $(PY) -m pytest --reuse-db --create-db $(PGBOUNCER_UNIT_TESTS) || status=$$?; \
 	if [ $$status -eq 0 ]; then \
 		echo "== end-to-end tests through PgBouncer ($(PGBOUNCER_ADMIN_URL))"; \
-		E2E_PG_URL=$(PGBOUNCER_ADMIN_URL) $(PY) -m pytest e2e || status=$$?; \
+		E2E_PG_URL=$(PGBOUNCER_ADMIN_URL) $(PY) -m pytest $(PGBOUNCER_E2E_TESTS) || status=$$?; \
 	fi; \
 	PGBOUNCER_PORT=$(PGBOUNCER_PORT) e2e/pgbouncer/run down || status=1; \
 	$(DROP_PGBOUNCER_TEST_DB) || status=1; \

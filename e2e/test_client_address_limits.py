@@ -11,6 +11,7 @@ it runs across midnight; then it is repeated once rather than judged."""
 from __future__ import annotations
 
 import http.client
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 
 import requests
 
-from e2e.balancer import Balancer
+from e2e.balancer import SERVER_NAME, Balancer
 from e2e.live import LiveService
 from e2e.redis_cache import RedisCache
 from e2e.workers import statuses_alternating_workers
@@ -28,18 +29,28 @@ BAD = "Bearer not-a-token"
 NGINX = "127.0.0.1"  # the address nginx connects to the instances from
 
 
-def get_from(source: str, port: int, path: str = "/api/tasks", **headers: str) -> http.client.HTTPResponse:
-    """GET over a connection from the loopback address `source`."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15, source_address=(source, 0))
-    connection.request("GET", path, headers={"Host": "127.0.0.1", "Connection": "close", **headers})
+def get_from(source: str, target: Balancer | LiveService, **headers: str) -> http.client.HTTPResponse:
+    """GET /api/tasks over a connection from the loopback address `source`:
+    to the balancer over HTTPS, as its clients do, or straight to an instance
+    (which, behind the shipped template, expects nginx's X-Forwarded-Proto)."""
+    connection: http.client.HTTPConnection
+    if isinstance(target, Balancer):
+        context = ssl.create_default_context(cafile=str(target.certificate))
+        connection = http.client.HTTPSConnection(
+            SERVER_NAME, target.port, timeout=15, source_address=(source, 0), context=context
+        )
+    else:
+        connection = http.client.HTTPConnection("127.0.0.1", target.port, timeout=15, source_address=(source, 0))
+        headers = {"Host": "127.0.0.1", "X-Forwarded-Proto": "https", **headers}
+    connection.request("GET", "/api/tasks", headers={"Connection": "close", **headers})
     response = connection.getresponse()
     response.read()
     connection.close()
     return response
 
 
-def statuses_from(source: str, port: int, count: int, **headers: str) -> list[int]:
-    return [get_from(source, port, Authorization=BAD, **headers).status for _ in range(count)]
+def statuses_from(source: str, target: Balancer | LiveService, count: int, **headers: str) -> list[int]:
+    return [get_from(source, target, Authorization=BAD, **headers).status for _ in range(count)]
 
 
 @contextmanager
@@ -114,10 +125,10 @@ def test_behind_a_trusted_nginx_each_client_address_has_its_own_allowance(
         with one_window() as same_window:
             # Whatever a client writes in X-Forwarded-For, nginx's entry names it.
             first = [
-                get_from("127.0.0.2", balancer.port, Authorization=BAD, **{"X-Forwarded-For": f"198.51.100.{n}"}).status
+                get_from("127.0.0.2", balancer, Authorization=BAD, **{"X-Forwarded-For": f"198.51.100.{n}"}).status
                 for n in range(LIMIT + 1)
             ]
-            second = statuses_from("127.0.0.3", balancer.port, 1)
+            second = statuses_from("127.0.0.3", balancer, 1)
             if same_window():
                 break
 
@@ -136,7 +147,7 @@ def test_x_forwarded_for_from_a_peer_that_is_not_a_trusted_proxy_is_ignored(
 
     # Straight to an instance, from 127.0.0.4, naming a new client each time.
     statuses = [
-        get_from("127.0.0.4", instance.port, Authorization=BAD, **{"X-Forwarded-For": f"198.51.100.{n}"}).status
+        get_from("127.0.0.4", instance, Authorization=BAD, **{"X-Forwarded-For": f"198.51.100.{n}"}).status
         for n in range(LIMIT + 1)
     ]
 
@@ -152,8 +163,8 @@ def test_behind_nginx_without_trusted_proxies_every_client_counts_as_nginx(
 
     for _ in range(2):
         with one_window() as same_window:
-            first = statuses_from("127.0.0.2", balancer.port, LIMIT)
-            second = statuses_from("127.0.0.3", balancer.port, 1)
+            first = statuses_from("127.0.0.2", balancer, LIMIT)
+            second = statuses_from("127.0.0.3", balancer, 1)
             if same_window():
                 break
 
