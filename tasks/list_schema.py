@@ -12,17 +12,10 @@ from rest_framework import serializers
 from tasks import examples
 from tasks.days import time_zone_names
 from tasks.filters import STATUS_CHOICES
-from tasks.listing import (
-    DEFAULT_TIME_ZONE,
-    DUE_DATE_MAX,
-    DUE_DATE_MIN,
-    MAX_LIMIT,
-    PRIORITY_NAMES,
-    Q_MAX_LENGTH,
-)
+from tasks.listing import DEFAULT_TIME_ZONE, MAX_LIMIT, Q_MAX_LENGTH
 from tasks.orderings import DEFAULT_ORDERING, ORDERINGS
 from tasks.schema import NO_NUL_PATTERN
-from tasks.serializers import TaskListSerializer
+from tasks.serializers import DUE_DATE_MAX, DUE_DATE_MIN, PRIORITY_NAMES, TaskListSerializer
 
 # 1900-01-01 to 2999-12-31 (DUE_DATE_MIN, DUE_DATE_MAX); `format: date` adds that the day exists.
 DUE_DATE_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"

@@ -30,16 +30,13 @@ from rest_framework.request import Request
 
 from tasks.days import is_time_zone_name
 from tasks.filters import STATUS_CHOICES, InvalidStatusFilter, due_conditions, filter_tasks
-from tasks.models import Priority, Task
+from tasks.models import Task
 from tasks.orderings import DEFAULT_ORDERING, ORDERINGS, Ordering
+from tasks.serializers import PRIORITY_NAMES, parse_due_date
 
 MAX_LIMIT = 200
 Q_MAX_LENGTH = 200
-DUE_DATE_MIN = date(1900, 1, 1)
-DUE_DATE_MAX = date(2999, 12, 31)
 DEFAULT_TIME_ZONE = "UTC"
-PRIORITY_NAMES = {label: value for value, label in Priority.choices}
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DIGITS = re.compile(r"[0-9]+")
 CURSOR_SALT = "tasks.list.cursor"
 CURSOR_VERSION = 1
@@ -75,14 +72,9 @@ def due_date_detail(name: str) -> str:
 
 def _parse_due_date(name: str, raw: str) -> date:
     try:
-        if not ISO_DATE.fullmatch(raw):
-            raise ValueError(raw)
-        day = date.fromisoformat(raw)
+        return parse_due_date(raw)
     except ValueError:
         raise InvalidListParameter(due_date_detail(name)) from None
-    if not DUE_DATE_MIN <= day <= DUE_DATE_MAX:
-        raise InvalidListParameter(due_date_detail(name))
-    return day
 
 
 def _parse_priorities(raw: str) -> tuple[int, ...]:

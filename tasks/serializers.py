@@ -10,12 +10,27 @@ from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Priority, Tas
 
 EARLIEST_DUE_YEAR = 1900
 LATEST_DUE_YEAR = 2999
+DUE_DATE_MIN = date(EARLIEST_DUE_YEAR, 1, 1)
+DUE_DATE_MAX = date(LATEST_DUE_YEAR, 12, 31)
 DATE_PATTERN = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 # RFC 3339 with seconds and an offset, as the contract spells it.
 DATETIME_PATTERN = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:(Z)|([+-])(\d{2}):(\d{2}))", re.ASCII
 )
 PRIORITY_NAMES = {priority.label: priority.value for priority in Priority}
+
+
+def parse_due_date(text: Any) -> date:
+    """A due date as the API reads it, in a body or a query: exactly
+    YYYY-MM-DD, a real day from 1900-01-01 to 2999-12-31; ValueError otherwise."""
+    if not isinstance(text, str) or not (match := DATE_PATTERN.fullmatch(text)):
+        raise ValueError(f"not a date as YYYY-MM-DD: {text!r}")
+    value = date(*map(int, match.groups()))
+    if not EARLIEST_DUE_YEAR <= value.year <= LATEST_DUE_YEAR:
+        raise ValueError(f"outside {EARLIEST_DUE_YEAR}-{LATEST_DUE_YEAR}: {text!r}")
+    return value
+
+
 PRIORITY_LABELS = {value: label for label, value in PRIORITY_NAMES.items()}
 
 
@@ -58,15 +73,10 @@ class DueDateField(serializers.Field):
     }
 
     def to_internal_value(self, data: Any) -> date:
-        if not isinstance(data, str) or not (match := DATE_PATTERN.fullmatch(data)):
-            self.fail("invalid")
         try:
-            value = date(*map(int, match.groups()))
+            return parse_due_date(data)
         except ValueError:
             self.fail("invalid")
-        if not EARLIEST_DUE_YEAR <= value.year <= LATEST_DUE_YEAR:
-            self.fail("invalid")
-        return value
 
     def to_representation(self, value: date) -> str:
         return value.isoformat()
