@@ -13,6 +13,11 @@ DISALLOWED_ORIGINS = [
     "null",
 ]
 API_PATHS = ["/api/tasks", "/api/tasks/1", "/api/tasks/1/complete"]
+# docs/api.md#cors: what a browser may send beyond Authorization and
+# Content-Type (conditional and idempotent writes, its own request id), and
+# the response headers its scripts may read.
+SYNC_REQUEST_HEADERS = ["If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"]
+READABLE_RESPONSE_HEADERS = ["ETag", "Idempotent-Replayed", "Link", "Location", "Retry-After", "X-Request-ID"]
 
 
 def preflight(client, path, origin, method, headers="authorization,content-type"):
@@ -57,9 +62,48 @@ class TestPreflightFromAnAllowedOrigin:
         assert response.status_code == 200
         assert {"authorization", "content-type"} <= listed(response["Access-Control-Allow-Headers"])
 
+    @pytest.mark.parametrize("header", SYNC_REQUEST_HEADERS)
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [
+            ("GET", "/api/tasks/1"),
+            ("POST", "/api/tasks"),
+            ("PATCH", "/api/tasks/1/complete"),
+            ("DELETE", "/api/tasks/1"),
+        ],
+    )
+    def test_preflight_allows_the_conditional_and_idempotency_headers(self, api_client, header, method, path):
+        response = preflight(
+            api_client, path, "http://localhost:3000", method, headers=f"authorization,{header.lower()}"
+        )
+
+        assert response.status_code == 200
+        assert header.lower() in listed(response["Access-Control-Allow-Headers"])
+
+    def test_preflight_allows_every_header_a_sync_client_sends_at_once(self, api_client):
+        sent = ["Authorization", "Content-Type", *SYNC_REQUEST_HEADERS]
+
+        response = preflight(api_client, "/api/tasks", "http://127.0.0.1:3000", "POST", headers=", ".join(sent))
+
+        assert response.status_code == 200
+        assert {name.lower() for name in sent} <= listed(response["Access-Control-Allow-Headers"])
+
 
 @pytest.mark.django_db
 class TestActualRequestFromAnAllowedOrigin:
+    @pytest.mark.parametrize("header", READABLE_RESPONSE_HEADERS)
+    def test_the_sync_response_headers_are_readable_by_the_browser(self, alice, header):
+        response = alice.post("/api/tasks", {"title": "Buy milk"}, format="json", HTTP_ORIGIN="http://localhost:3000")
+
+        assert response.status_code == 201
+        assert header.lower() in listed(response["Access-Control-Expose-Headers"])
+
+    def test_an_error_answer_exposes_the_same_headers(self, alice):
+        response = alice.get("/api/tasks/999999", HTTP_ORIGIN="http://localhost:3000")
+
+        assert response.status_code == 404
+        assert {name.lower() for name in READABLE_RESPONSE_HEADERS} <= listed(response["Access-Control-Expose-Headers"])
+
     @pytest.mark.parametrize("origin", DEFAULT_ORIGINS)
     def test_authenticated_list_carries_allow_origin(self, alice, origin):
         response = alice.get("/api/tasks", HTTP_ORIGIN=origin)
