@@ -1,10 +1,17 @@
 """A small threaded TCP proxy on the loopback interface, to take a database
-away from a running service without touching the database server itself.
+away from a running service without touching the database server itself, or
+to cut a client off from the service.
 
     with TcpProxy("127.0.0.1", 5432) as proxy:   # the service connects to proxy.port
         proxy.cut()        # close every relayed connection and refuse new ones
         proxy.blackhole()  # accept new connections but never answer, like a partition
+        proxy.lose_answers()  # relay requests whole, drop every answer, then close
         proxy.restore()    # relay again
+
+`lose_answers()` is a connection cut after the request went through and
+before the answer came back: the server reads the whole request and does
+the work, the client gets no byte of the answer, only the closed connection.
+It holds for connections accepted from then on, until `restore()`.
 
 `blackhole()` affects new connections only (accepted, then silence: what a
 partition looks like to libpq's `connect_timeout`); connections already
@@ -39,6 +46,7 @@ class TcpProxy:
         # Every socket the proxy holds (both ends of each relay, and the silent
         # ones of a blackhole), so that cut() can close them all.
         self._sockets: set[socket.socket] = set()
+        self._answers_lost = False
         self.connections_accepted = 0
 
     # --- control --------------------------------------------------------------
@@ -62,10 +70,17 @@ class TcpProxy:
             self.mode = Mode.BLACKHOLE
         self._listen()
 
+    def lose_answers(self) -> None:
+        """Relay what clients send, drop what the target answers: each new
+        connection ends, once the target closes it, with nothing delivered."""
+        with self._lock:
+            self._answers_lost = True
+
     def restore(self) -> None:
-        """Relay again. Connections held by a blackhole are closed."""
+        """Relay again, answers too. Connections held by a blackhole are closed."""
         with self._lock:
             self.mode = Mode.OPEN
+            self._answers_lost = False
             self._close_all()
         self._listen()
 
@@ -135,13 +150,15 @@ class TcpProxy:
                 upstream.close()
                 return
             self._sockets.add(upstream)
-        threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+            deliver_answers = not self._answers_lost
+        threading.Thread(target=self._pump, args=(upstream, client, deliver_answers), daemon=True).start()
         self._pump(client, upstream)
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, deliver: bool = True) -> None:
         try:
             while data := source.recv(_CHUNK):
-                sink.sendall(data)
+                if deliver:
+                    sink.sendall(data)
         except OSError:
             pass
         self._discard(source)
