@@ -9,7 +9,8 @@ the certificate paths (a self-signed certificate made for the run) and the
 access log's path; every other directive runs exactly as shipped. The main
 configuration around it holds what an operator's /etc/nginx/nginx.conf would:
 pid, error log, temp paths, one worker process, all under a temporary prefix
-directory.
+directory, and whatever else a test puts in `http {}` (`http_directives`),
+such as the gzip settings an operator's nginx.conf may hold.
 """
 
 from __future__ import annotations
@@ -119,10 +120,11 @@ def make_self_signed_certificate(directory: Path, name: str) -> tuple[Path, Path
     return certificate_path, key_path
 
 
-def main_conf(prefix: Path, site: Path) -> str:
+def main_conf(prefix: Path, site: Path, http_directives: Sequence[str] = ()) -> str:
     temp_paths = "\n".join(
         f"    {kind}_temp_path {prefix / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    extra = "".join(f"    {directive}\n" for directive in http_directives)
     return f"""\
 worker_processes 1;
 pid {prefix / "nginx.pid"};
@@ -132,7 +134,7 @@ events {{
 }}
 http {{
 {temp_paths}
-    include {site};
+{extra}    include {site};
 }}
 """
 
@@ -143,10 +145,18 @@ class Balancer:
     over HTTPS at `base_url` (https://localhost:PORT), trusting the run's own
     certificate (`verify`); `http_port` is the plain HTTP listener."""
 
-    def __init__(self, nginx: str, instances: Sequence[LiveService], *, name: str = "balancer") -> None:
+    def __init__(
+        self,
+        nginx: str,
+        instances: Sequence[LiveService],
+        *,
+        name: str = "balancer",
+        http_directives: Sequence[str] = (),
+    ) -> None:
         self.nginx = nginx
         self.instances = list(instances)
         self.name = name
+        self.http_directives = list(http_directives)
         self.port = free_port()
         self.http_port = free_port()
         self.base_url = f"https://{SERVER_NAME}:{self.port}"
@@ -179,7 +189,7 @@ class Balancer:
                 self.access_log,
             )
         )
-        (self.prefix / "nginx.conf").write_text(main_conf(self.prefix, site))
+        (self.prefix / "nginx.conf").write_text(main_conf(self.prefix, site, self.http_directives))
         check = subprocess.run([*self.command(), "-t"], capture_output=True, text=True, check=False)
         if check.returncode != 0:
             raise RuntimeError(f"nginx -t refused the rendered configuration:\n{check.stderr}")
