@@ -18,7 +18,17 @@ from tasks.models import Task
 from tasks.schema import WHITESPACE
 from testing.contract import TASK_FIELD_ORDER
 
-API_PATHS = ["/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/complete", "/api/tasks/{id}/move"]
+API_PATHS = [
+    "/api/tasks",
+    "/api/tasks/{id}",
+    "/api/tasks/{id}/complete",
+    "/api/tasks/{id}/move",
+    "/api/tasks/clear-completed",
+    "/api/trash",
+    "/api/trash/{id}",
+    "/api/trash/{id}/restore",
+    "/api/sync",
+]
 SERVICE_PATHS = ["/", "/health"]
 OPERATIONS = [
     ("/", "get", "getServiceInfo"),
@@ -31,6 +41,12 @@ OPERATIONS = [
     ("/api/tasks/{id}", "delete", "deleteTask"),
     ("/api/tasks/{id}/complete", "patch", "completeTask"),
     ("/api/tasks/{id}/move", "post", "moveTask"),
+    ("/api/tasks/clear-completed", "post", "clearCompleted"),
+    ("/api/trash", "get", "listTrash"),
+    ("/api/trash", "delete", "emptyTrash"),
+    ("/api/trash/{id}", "delete", "purgeTask"),
+    ("/api/trash/{id}/restore", "post", "restoreTask"),
+    ("/api/sync", "get", "syncTasks"),
 ]
 API_OPERATIONS = [(path, method) for path, method, _ in OPERATIONS if path.startswith("/api/")]
 DETAIL_OPERATIONS = [(path, method) for path, method in API_OPERATIONS if "{id}" in path]
