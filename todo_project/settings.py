@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
-from corsheaders.defaults import default_headers
+from corsheaders.defaults import default_headers as default_cors_headers
 
 from todo_project import __version__
 from todo_project.env import (
@@ -420,7 +420,7 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "api.error_reports.SecretHidingReporterFilte
 # What a browser on an allowed origin may send beyond django-cors-headers'
 # defaults (Authorization, Content-Type, ...): the conditional and idempotent
 # writes and its own request id (docs/api.md#cors). Headers it may read back.
-CORS_ALLOW_HEADERS = [*default_headers, "if-match", "if-none-match", "idempotency-key", "x-request-id"]
+CORS_ALLOW_HEADERS = [*default_cors_headers, "if-match", "if-none-match", "idempotency-key", "x-request-id"]
 CORS_EXPOSE_HEADERS = ["ETag", "Idempotent-Replayed", "Link", "Location", "Retry-After", "X-Request-ID"]
 
 # --- Django REST framework and JWT -----------------------------------------------
