@@ -97,7 +97,7 @@ def read_changes(user_id: str, since: int | None, fields: Sequence[str]) -> Chan
         rows = list(live.filter(change_seq__gt=since).order_by("id").values_list(*fields, named=True))
         trashed = Task.all_objects.filter(user_id=user_id, deleted_at__isnull=False, change_seq__gt=since)
         purged = TaskTombstone.objects.filter(user_id=user_id, change_seq__gt=since)
-        gone = trashed.values_list("id", flat=True).union(purged.values_list("task_id", flat=True))
+        gone = trashed.order_by().values_list("id", flat=True).union(purged.values_list("task_id", flat=True))
         # A task that left the user and came back (admin) is live: not deleted.
         deleted = sorted(set(gone) - {row.id for row in rows})
         return Changes(rows, deleted, change_seq)

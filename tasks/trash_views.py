@@ -7,7 +7,13 @@ from typing import Any
 
 from django.core import signing
 from django.db.models import F, QuerySet, Value
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +23,7 @@ from api.schema import error_responses
 from api.throttling import api_throttles
 from tasks import examples
 from tasks.changes import user_write
+from tasks.conditional_schema import etag_header
 from tasks.listing import DIGITS, LIMIT_DETAIL, MAX_LIMIT, InvalidCursor, InvalidListParameter, next_page_link
 from tasks.models import Task
 from tasks.orderings import RowComparison
@@ -42,6 +49,7 @@ class TrashedTaskSerializer(TaskSerializer):
         return {**super().to_representation(instance), "deleted_at": format_datetime(instance.deleted_at)}
 
 
+@extend_schema_serializer(many=False)  # one {"items", "count", "next_cursor"} object, not an array of them
 class TrashPageSerializer(serializers.Serializer):
     items = TrashedTaskSerializer(many=True)
     count = serializers.IntegerField(help_text="The number of tasks in `items`.")
@@ -171,7 +179,7 @@ class TrashViewSet(viewsets.GenericViewSet):
     @extend_schema(
         operation_id="restoreTask",
         summary="Bring a task back from the trash, to its old place",
-        parameters=[TASK_ID_PARAMETER],
+        parameters=[TASK_ID_PARAMETER, etag_header(200)],
         request=None,
         examples=examples.RESTORE,
         responses={200: TaskSerializer, **error_responses(401, 404, 409, 429, 503)},

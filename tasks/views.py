@@ -18,6 +18,7 @@ from api.schema import error_responses
 from api.throttling import api_throttles
 from tasks import examples
 from tasks.changes import user_write
+from tasks.conditional_schema import IF_MATCH, IF_NONE_MATCH, NOT_MODIFIED, etag_header
 from tasks.etags import check_if_match
 from tasks.list_schema import LIST_PARAMETERS, LIST_RESPONSE, PAGE_EXAMPLES
 from tasks.listing import ListQuery, next_page_link, read_page
@@ -62,41 +63,43 @@ def parse_task_id(raw: str) -> int:
         operation_id="listTasks",
         examples=[*examples.LIST, *PAGE_EXAMPLES],
         summary="List the caller's tasks: filtered, ordered, a page at a time",
-        parameters=LIST_PARAMETERS,
-        responses={200: LIST_RESPONSE, **error_responses(400, 401, 429, 503)},
+        parameters=[*LIST_PARAMETERS, IF_NONE_MATCH, etag_header(200, 304)],
+        responses={200: LIST_RESPONSE, 304: NOT_MODIFIED, **error_responses(400, 401, 429, 503)},
     ),
     create=extend_schema(
         operation_id="createTask",
         examples=examples.CREATE,
         summary="Create a task",
+        parameters=[etag_header(201)],
         responses={201: TaskSerializer, **error_responses(400, 401, 409, 411, 413, 415, 422, 429, 503)},
     ),
     retrieve=extend_schema(
         operation_id="getTask",
         examples=examples.RETRIEVE,
         summary="Get one task",
-        parameters=[TASK_ID_PARAMETER],
-        responses={200: TaskSerializer, **error_responses(401, 404, 429, 503)},
+        parameters=[TASK_ID_PARAMETER, IF_NONE_MATCH, etag_header(200, 304)],
+        responses={200: TaskSerializer, 304: NOT_MODIFIED, **error_responses(401, 404, 429, 503)},
     ),
     update=extend_schema(
         operation_id="updateTask",
         examples=examples.UPDATE,
         summary="Update a task (partial: send any subset of fields)",
-        parameters=[TASK_ID_PARAMETER],
-        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
+        parameters=[TASK_ID_PARAMETER, IF_MATCH, etag_header(200, 412)],
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 412, 413, 415, 422, 429, 503)},
     ),
     partial_update=extend_schema(
         operation_id="patchTask",
         examples=examples.PARTIAL_UPDATE,
         summary="Update a task (same as PUT)",
-        parameters=[TASK_ID_PARAMETER],
-        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
+        parameters=[TASK_ID_PARAMETER, IF_MATCH, etag_header(200, 412)],
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 412, 413, 415, 422, 429, 503)},
     ),
     destroy=extend_schema(
         operation_id="deleteTask",
-        summary="Delete a task",
-        parameters=[TASK_ID_PARAMETER],
-        responses={204: None, **error_responses(401, 404, 429, 503)},
+        summary="Move a task to the trash",
+        description="It can be restored from the trash (`POST /api/trash/{id}/restore`) until it is purged.",
+        parameters=[TASK_ID_PARAMETER, IF_MATCH, etag_header(412)],
+        responses={204: None, **error_responses(401, 404, 412, 429, 503)},
     ),
 )
 class TaskViewSet(viewsets.ModelViewSet):
@@ -216,9 +219,9 @@ class TaskViewSet(viewsets.ModelViewSet):
         summary="Flip `completed`, or set it",
         description="No body, an empty body or `{}` flips `completed` atomically; "
         '`{"completed": true|false}` sets it (idempotent).',
-        parameters=[TASK_ID_PARAMETER],
+        parameters=[TASK_ID_PARAMETER, IF_MATCH, etag_header(200, 412)],
         request=TaskCompleteSerializer,
-        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 412, 413, 415, 422, 429, 503)},
     )
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, pk: str) -> Response:
@@ -237,9 +240,9 @@ class TaskViewSet(viewsets.ModelViewSet):
         summary="Move a task in the manual order",
         description='`{"after": <task id>}` puts the task right after that one in `ordering=position`; '
         '`{"after": null}` puts it first. A move to the place the task already has changes nothing.',
-        parameters=[TASK_ID_PARAMETER],
+        parameters=[TASK_ID_PARAMETER, IF_MATCH, etag_header(200, 412)],
         request=TaskMoveSerializer,
-        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
+        responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 412, 413, 415, 422, 429, 503)},
     )
     @action(detail=True, methods=["post"])
     def move(self, request: Request, pk: str) -> Response:
