@@ -34,13 +34,12 @@ def ids(response) -> list[int]:
     return [item["id"] for item in response.json()["items"]]
 
 
-def stored(*task_ids: int) -> list[dict[str, Any]]:
+def stored(*task_ids: int) -> list[Any]:
     """The rows as stored, trash included, and the tombstones: equal before
     and after means nothing was written."""
-    return [
-        *Task.all_objects.filter(pk__in=task_ids).order_by("pk").values(),
-        *TaskTombstone.objects.order_by("pk").values(),
-    ]
+    tasks = list(Task.all_objects.filter(pk__in=task_ids).order_by("pk").values())
+    tombstones = list(TaskTombstone.objects.order_by("pk").values())
+    return [*tasks, *tombstones]
 
 
 def link_target(response) -> str:
@@ -119,6 +118,7 @@ class TestTrashList:
 
         (item,) = body["items"]
         deleted_at = Task.all_objects.get(pk=task.pk).deleted_at
+        assert deleted_at is not None
         assert item == {**before, "deleted_at": deleted_at.astimezone(UTC).strftime(TIMESTAMP_FORMAT)}
         assert list(item)[-1] == "deleted_at"
         assert body["count"] == 1
