@@ -13,6 +13,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle
 
 from api.exceptions import LengthRequired
+from api.idempotency import idempotent
 from api.schema import error_responses
 from api.throttling import api_throttles
 from tasks import examples
@@ -158,6 +159,10 @@ class TaskViewSet(viewsets.ModelViewSet):
         headers = {"Link": next_page_link(request, page.next_cursor)} if page.next_cursor else None
         return Response({"items": items, "count": len(items), "next_cursor": page.next_cursor}, headers=headers)
 
+    @idempotent
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer: BaseSerializer[Task]) -> None:
         # Under the user's lock, so two creates at the limit cannot both pass
         # and two new tasks never take the same first position.
@@ -187,6 +192,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
     )
     @action(detail=True, methods=["patch"])
+    @idempotent
     def complete(self, request: Request, pk: str) -> Response:
         # The id, then the body, are judged before a transaction opens (on
         # SQLite that is BEGIN IMMEDIATE, the database's write lock).
@@ -209,6 +215,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 413, 415, 422, 429, 503)},
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def move(self, request: Request, pk: str) -> Response:
         parse_task_id(pk)
         with transaction.atomic():
