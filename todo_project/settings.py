@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 
 from todo_project import __version__
 from todo_project.env import (
@@ -414,7 +415,9 @@ else:
 # Debug pages and error reports hide every setting that can hold a password.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "api.error_reports.SecretHidingReporterFilter"
 
-CORS_EXPOSE_HEADERS = ["Link", "Location", "Retry-After", "X-Request-ID"]
+# Browsers may send these besides corsheaders' defaults (authorization, content-type, ...), and read these.
+CORS_ALLOW_HEADERS = [*default_cors_headers, "idempotency-key"]
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Link", "Location", "Retry-After", "X-Request-ID"]
 
 # --- Django REST framework and JWT -----------------------------------------------
 REST_FRAMEWORK: dict[str, Any] = {
