@@ -57,3 +57,16 @@ class IdempotencyKeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "Idempotency-Key was already used for a different request"
     default_code = "idempotency_key_reused"
+
+
+class PreconditionFailed(exceptions.APIException):
+    """`If-Match` names no current ETag of the resource: nothing was written.
+    The answer carries the current ETag, so the client can fetch and retry."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "Precondition failed: the task has changed"
+    default_code = "precondition_failed"
+
+    def __init__(self, etag: str) -> None:
+        super().__init__()
+        self.headers = {"ETag": etag}

@@ -70,9 +70,9 @@ def idempotent(action: Action) -> Action:
                 if record.fingerprint != fingerprint:
                     raise IdempotencyKeyReused()
                 return replay(record)
-            # The action's own transaction.atomic() blocks are savepoints in
-            # this transaction. Its errors become answers here, as dispatch()
-            # would make them, so that its 4xx are kept too.
+            # The action's own atomic blocks nest in this transaction (as
+            # savepoints, unless savepoint=False). Its errors become answers
+            # here, as dispatch() would make them, so that its 4xx are kept too.
             try:
                 response = action(view, request, *args, **kwargs)
             except Exception as exc:

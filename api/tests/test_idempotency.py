@@ -14,6 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -112,16 +113,16 @@ class TestReplay:
         assert_replay_of(replay, first)
         assert list(Task.objects.order_by("position").values_list("title", flat=True)) == ["b", "a"]
 
-    def test_the_etag_of_the_first_answer_is_replayed(self, alice):
-        def with_etag(view: TaskViewSet, data: dict[str, Any]) -> dict[str, str]:
-            return {"Location": f"/api/tasks/{data['id']}", "ETag": f'"{data["id"]}-first"'}
+    def test_the_etag_of_the_first_answer_is_replayed(self, alice, make_task):
+        task = make_task(completed=False)
+        first = flip(alice, task)
+        alice.patch(f"/api/tasks/{task.pk}", {"title": "Renamed"}, format="json")
 
-        with mock.patch.object(TaskViewSet, "get_success_headers", with_etag):
-            first = create(alice)
-        replay = create(alice)
+        replay = flip(alice, task)
 
-        assert first["ETag"] == f'"{first.json()["id"]}-first"'
+        assert first["ETag"] == first.json()["etag"]
         assert_replay_of(replay, first)
+        assert replay["ETag"] != alice.get(f"/api/tasks/{task.pk}")["ETag"]  # the first answer's, not today's
 
     def test_every_retry_is_a_replay(self, alice):
         first = create(alice)
@@ -430,6 +431,20 @@ class TestKept:
         assert "title" in first.json()["errors"]
         assert_replay_of(replay, first)
 
+    def test_a_412_is_kept_with_the_etag_it_named(self, alice, make_task):
+        task = make_task(completed=False)
+        stale = alice.get(f"/api/tasks/{task.pk}")["ETag"]
+        alice.patch(f"/api/tasks/{task.pk}", {"title": "Changed"}, format="json")
+        first = flip(alice, task, HTTP_IF_MATCH=stale)
+        alice.patch(f"/api/tasks/{task.pk}", {"title": "Changed again"}, format="json")
+
+        replay = flip(alice, task, HTTP_IF_MATCH=stale)
+
+        assert first.status_code == 412
+        assert first["ETag"]
+        assert_replay_of(replay, first)
+        assert Task.objects.get(pk=task.pk).completed is False
+
     def test_a_409_over_the_quota_is_kept_even_once_there_is_room(self, alice, settings, make_task):
         settings.TASKS_MAX_PER_USER = 1
         existing = make_task()
@@ -536,62 +551,92 @@ class TestOneTransaction:
 
         assert (record.user_id, record.key, record.status) == ("alice", KEY, 201)
         assert bytes(record.body) == first.content
-        assert record.headers == {"Content-Type": JSON_CONTENT_TYPE, "Location": first["Location"]}
+        assert record.headers == {
+            "Content-Type": JSON_CONTENT_TYPE,
+            "Location": first["Location"],
+            "ETag": first["ETag"],
+        }
         assert len(record.fingerprint) == 64
         assert "Buy milk" not in record.fingerprint
 
 
-class TestQueryCounts:
-    """With the header: the route's own queries, plus the record's lookup and
-    insert in a transaction of their own (here a SAVEPOINT, as tests run in
-    one), plus the advisory lock on PostgreSQL. Without it, the route's own
-    queries only (tasks/tests/test_query_counts.py, unchanged)."""
+def statements(send: Callable[[], Any]) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        send()
+    return [query["sql"] for query in captured.captured_queries]
 
-    def lock(self) -> int:
-        return 1 if connection.vendor == "postgresql" else 0
+
+class TestQueryCounts:
+    """With the header: the route's own statements, unchanged, between the
+    record's: a transaction of its own (here a SAVEPOINT, as tests run in one),
+    on PostgreSQL the advisory lock, the record's lookup, and after the route
+    its insert. Without the header, the route's own statements only
+    (tasks/tests/test_query_counts.py pins those)."""
+
+    def before(self) -> int:
+        """Statements before the route's: SAVEPOINT, [lock], SELECT record."""
+        return 3 if connection.vendor == "postgresql" else 2
+
+    def assert_wrapped(self, keyed: list[str], own: list[str]) -> None:
+        before = self.before()
+        assert keyed[0].startswith("SAVEPOINT")
+        if connection.vendor == "postgresql":
+            assert "pg_try_advisory_xact_lock" in keyed[1]
+        assert 'FROM "api_idempotencyrecord"' in keyed[before - 1]
+        assert [sql.split(" ", 1)[0] for sql in keyed[before:-2]] == [sql.split(" ", 1)[0] for sql in own]
+        assert keyed[-2].startswith(('INSERT INTO "api_idempotencyrecord"', 'UPDATE "api_idempotencyrecord"'))
+        assert keyed[-1].startswith("RELEASE SAVEPOINT")
 
     def test_a_create_with_a_key(self, alice, django_assert_num_queries):
-        create(alice, key="warm-up")  # the owner row exists, as in test_query_counts
-        # SAVEPOINT, [lock], SELECT record, the create's five (SAVEPOINT, owner lock,
-        # aggregate, INSERT, RELEASE), INSERT record, RELEASE SAVEPOINT
-        with django_assert_num_queries(9 + self.lock()):
+        create(alice, key=None)  # the owner row exists
+        own = statements(lambda: create(alice, key=None))
+
+        with django_assert_num_queries(len(own) + self.before() + 2) as captured:
             response = create(alice)
 
         assert response.status_code == 201
+        self.assert_wrapped([query["sql"] for query in captured.captured_queries], own)
 
     def test_a_flip_with_a_key(self, alice, make_task, django_assert_num_queries):
         task = make_task()
-        # SAVEPOINT, [lock], SELECT record, the flip's four, INSERT record, RELEASE SAVEPOINT
-        with django_assert_num_queries(8 + self.lock()):
+        flip(alice, task, key=None)
+        own = statements(lambda: flip(alice, task, key=None))
+
+        with django_assert_num_queries(len(own) + self.before() + 2) as captured:
             response = flip(alice, task)
 
         assert response.status_code == 200
+        self.assert_wrapped([query["sql"] for query in captured.captured_queries], own)
 
     def test_a_replay(self, alice, django_assert_num_queries):
         create(alice)
+
         # SAVEPOINT, [lock], SELECT record, RELEASE SAVEPOINT
-        with django_assert_num_queries(3 + self.lock()):
+        with django_assert_num_queries(self.before() + 1):
             response = create(alice)
 
         assert response["Idempotent-Replayed"] == "true"
 
     def test_a_reused_key(self, alice, django_assert_num_queries):
         create(alice)
+
         # SAVEPOINT, [lock], SELECT record, ROLLBACK TO SAVEPOINT, RELEASE SAVEPOINT
-        with django_assert_num_queries(4 + self.lock()):
+        with django_assert_num_queries(self.before() + 2):
             response = create(alice, {"title": "another"})
 
         assert response.status_code == 422
 
     def test_an_expired_record_is_replaced_in_one_update(self, alice, django_assert_num_queries):
-        create(alice, key="warm-up")
+        create(alice, key=None)
+        own = statements(lambda: create(alice, key=None))
         create(alice)
-        IdempotencyRecord.objects.filter(key=KEY).update(created_at="2020-01-01T00:00:00Z")
-        # As a create with a key, the INSERT of the record an UPDATE
-        with django_assert_num_queries(9 + self.lock()):
+        IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(days=2))
+
+        with django_assert_num_queries(len(own) + self.before() + 2) as captured:
             response = create(alice)
 
         assert response.status_code == 201
+        assert captured.captured_queries[-2]["sql"].startswith('UPDATE "api_idempotencyrecord"')
 
 
 def test_a_replay_carries_the_request_id_of_the_retry(alice: APIClient) -> None:
