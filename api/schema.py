@@ -193,8 +193,9 @@ _IDEMPOTENCY_ANSWERS = {
 }
 
 
-def _error_content() -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}, "examples": {}}}
+def _error_content(code: str) -> dict[str, Any]:
+    component = "ValidationError" if code == "422" else "Error"  # every 422 has the validation shape
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}, "examples": {}}}
 
 
 def _with_case(description: str, case: str) -> str:
@@ -227,7 +228,7 @@ class AutoSchema(openapi.AutoSchema):
         if operation is None or not self.takes_idempotency_key():
             return operation
         for code, (name, case, detail) in _IDEMPOTENCY_ANSWERS.items():
-            answer = operation["responses"].setdefault(code, {"content": _error_content(), "description": ""})
+            answer = operation["responses"].setdefault(code, {"content": _error_content(code), "description": ""})
             answer["description"] = _with_case(answer["description"], case)
             answer["content"]["application/json"]["examples"][name] = _example(code, case, detail)
         return operation

@@ -275,6 +275,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         },
     )
     @action(detail=False, methods=["post"], url_path="clear-completed")
+    @idempotent
     def clear_completed(self, request: Request) -> Response:
         with user_write(self.user_id):
             ids = move_all_to_trash(self.get_queryset().filter(completed=True), self.user_id)

@@ -1,5 +1,6 @@
 """`Idempotency-Key` on the writes that take it (createTask, completeTask,
-moveTask): a retry gets the first answer again and changes nothing.
+moveTask, clearCompleted): a retry gets the first answer again and changes
+nothing.
 
 Requests in flight at once, and requests whose connection dies, need
 PostgreSQL's advisory locks: api/tests/test_idempotency_concurrency.py."""
@@ -112,6 +113,17 @@ class TestReplay:
 
         assert_replay_of(replay, first)
         assert list(Task.objects.order_by("position").values_list("title", flat=True)) == ["b", "a"]
+
+    def test_a_retried_clear_completed_trashes_nothing_more(self, alice, make_task):
+        done = make_task(completed=True)
+        first = send(alice, "post", "/api/tasks/clear-completed")
+        completed_since = make_task(completed=True)
+
+        replay = send(alice, "post", "/api/tasks/clear-completed")
+
+        assert first.json() == {"trashed": 1, "ids": [done.pk]}
+        assert_replay_of(replay, first)
+        assert Task.objects.filter(pk=completed_since.pk).exists()  # still live, not in the trash
 
     def test_the_etag_of_the_first_answer_is_replayed(self, alice, make_task):
         task = make_task(completed=False)

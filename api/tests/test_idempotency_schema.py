@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from api.idempotency import KEY_HEADER, REPLAYED_HEADER
 
-IDEMPOTENT_OPERATIONS = {"createTask", "completeTask", "moveTask"}
+IDEMPOTENT_OPERATIONS = {"createTask", "completeTask", "moveTask", "clearCompleted"}
 REUSED_DETAIL = "Idempotency-Key was already used for a different request"
 
 
@@ -122,6 +122,7 @@ OWN_KEPT_ANSWERS = {
     "createTask": ["201", "409", "422"],
     "completeTask": ["200", "404", "412", "422"],
     "moveTask": ["200", "404", "412", "422"],
+    "clearCompleted": ["200"],
 }
 
 
