@@ -30,3 +30,7 @@ def etag_header(*codes: int) -> OpenApiParameter:
 
 
 NOT_MODIFIED = OpenApiResponse(description="Not modified: the `If-None-Match` ETag is current. No body.")
+
+LOCATION_HEADER = OpenApiParameter(
+    "Location", str, OpenApiParameter.HEADER, response=[201], description="The new task's path, `/api/tasks/{id}`."
+)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from api.schema import error_responses
 from api.throttling import api_throttles
 from tasks import examples
+from tasks.conditional_schema import IF_NONE_MATCH, NOT_MODIFIED, etag_header
 from tasks.serializers import TaskSerializer
 from tasks.sync import decode_token, encode_token, read_changes
 
@@ -49,9 +50,9 @@ class SyncView(APIView):
         operation_id="syncTasks",
         tags=["sync"],
         summary="Everything (no token), or what changed since `token`",
-        parameters=[TOKEN_PARAMETER],
+        parameters=[TOKEN_PARAMETER, IF_NONE_MATCH, etag_header(200, 304)],
         examples=examples.SYNC,
-        responses={200: SyncSerializer, **error_responses(400, 401, 410, 429, 503)},
+        responses={200: SyncSerializer, 304: NOT_MODIFIED, **error_responses(400, 401, 410, 429, 503)},
     )
     def get(self, request: Request) -> Response:
         user_id = str(request.user.id)

@@ -23,7 +23,7 @@ from api.schema import error_responses
 from api.throttling import api_throttles
 from tasks import examples
 from tasks.changes import user_write
-from tasks.conditional_schema import etag_header
+from tasks.conditional_schema import IF_NONE_MATCH, NOT_MODIFIED, etag_header
 from tasks.listing import DIGITS, LIMIT_DETAIL, MAX_LIMIT, InvalidCursor, InvalidListParameter, next_page_link
 from tasks.models import Task
 from tasks.orderings import RowComparison
@@ -128,9 +128,9 @@ class TrashViewSet(viewsets.GenericViewSet):
     @extend_schema(
         operation_id="listTrash",
         summary="List the caller's trash, most recently deleted first",
-        parameters=[LIMIT_PARAMETER, CURSOR_PARAMETER, LINK_HEADER],
+        parameters=[LIMIT_PARAMETER, CURSOR_PARAMETER, LINK_HEADER, IF_NONE_MATCH, etag_header(200, 304)],
         examples=examples.TRASH,
-        responses={200: TrashPageSerializer, **error_responses(400, 401, 429, 503)},
+        responses={200: TrashPageSerializer, 304: NOT_MODIFIED, **error_responses(400, 401, 429, 503)},
     )
     def list(self, request: Request) -> Response:
         limit = _parse_limit(request.query_params)  # every 400 before any query

@@ -19,7 +19,7 @@ from api.schema import error_responses
 from api.throttling import api_throttles
 from tasks import examples
 from tasks.changes import user_write
-from tasks.conditional_schema import IF_MATCH, IF_NONE_MATCH, NOT_MODIFIED, etag_header
+from tasks.conditional_schema import IF_MATCH, IF_NONE_MATCH, LOCATION_HEADER, NOT_MODIFIED, etag_header
 from tasks.etags import check_if_match
 from tasks.list_schema import LIST_PARAMETERS, LIST_RESPONSE, PAGE_EXAMPLES
 from tasks.listing import ListQuery, next_page_link, read_page
@@ -71,7 +71,7 @@ def parse_task_id(raw: str) -> int:
         operation_id="createTask",
         examples=examples.CREATE,
         summary="Create a task",
-        parameters=[etag_header(201)],
+        parameters=[etag_header(201), LOCATION_HEADER],
         responses={201: TaskSerializer, **error_responses(400, 401, 409, 411, 413, 415, 422, 429, 503)},
     ),
     retrieve=extend_schema(
