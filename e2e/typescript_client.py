@@ -8,12 +8,14 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from testing.processes import REPO
 
 CLIENT_DIR = REPO / "clients" / "typescript"
-GENERATED = CLIENT_DIR / "src" / "generated" / "openapi.d.ts"
+GENERATED = CLIENT_DIR / "src" / "generated" / "openapi.ts"
 FLOW_JS = CLIENT_DIR / "dist" / "flow.js"
 PACKAGES = ("openapi-fetch", "openapi-typescript", "typescript")
 
@@ -51,9 +53,11 @@ def _bin(name: str) -> str:
 
 
 def generate_types(schema_url: str) -> subprocess.CompletedProcess[str]:
-    """openapi-typescript over the schema at `schema_url`, into src/generated/.
-    `--default-non-nullable false`: a request body's field with a default stays
-    optional (openapi-typescript's default makes it required)."""
+    """openapi-typescript over the schema at `schema_url`, into src/generated/:
+    a .ts module rather than a .d.ts, so that tsc checks it too (skipLibCheck
+    skips the packages' declarations). `--default-non-nullable false`: a
+    request body's field with a default stays optional (openapi-typescript's
+    default makes it required)."""
     GENERATED.unlink(missing_ok=True)
     return _run([_bin("openapi-typescript"), schema_url, "--default-non-nullable", "false", "--output", str(GENERATED)])
 
@@ -61,6 +65,20 @@ def generate_types(schema_url: str) -> subprocess.CompletedProcess[str]:
 def typecheck() -> subprocess.CompletedProcess[str]:
     """tsc over src/ (the flow and the generated types), strict, nothing emitted."""
     return _run([_bin("tsc"), "--project", ".", "--noEmit", "--strict"])
+
+
+def typecheck_module(source: str) -> subprocess.CompletedProcess[str]:
+    """tsc, with the project's settings, over one more module `source`, which
+    may import `../src/...` (the flow's helpers and the generated types)."""
+    with tempfile.TemporaryDirectory(dir=CLIENT_DIR, prefix=".tsc-") as folder:
+        Path(folder, "module.ts").write_text(source)
+        config = {
+            "extends": "../tsconfig.json",
+            "compilerOptions": {"rootDir": "..", "noEmit": True},
+            "include": ["module.ts"],
+        }
+        Path(folder, "tsconfig.json").write_text(json.dumps(config))
+        return _run([_bin("tsc"), "--project", folder])
 
 
 def build() -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,6 @@
 // The whole client flow against a running service, through openapi-fetch and
 // the types openapi-typescript generated from the service's own /openapi.json
-// (src/generated/openapi.d.ts; docs/testing.md says how to run it). Every call,
+// (src/generated/openapi.ts; docs/testing.md says how to run it). Every call,
 // parameter, request header, body and response header below is checked
 // against that schema by `tsc --strict`: a schema that stops describing one of
 // them fails the type check, not just this run.
@@ -14,10 +14,10 @@
 // flow's own.
 
 import { randomUUID } from "node:crypto";
-import { isDeepStrictEqual } from "node:util";
 
 import createClient from "openapi-fetch";
 
+import { answered, check, expectEqual, header, Mismatch, refused, show } from "./expect.js";
 import type { components, paths } from "./generated/openapi.js";
 
 type Task = components["schemas"]["Task"];
@@ -28,56 +28,6 @@ type ListTasks = paths["/api/tasks"]["get"];
 type GetTask = paths["/api/tasks/{id}"]["get"];
 type PatchTask = paths["/api/tasks/{id}"]["patch"];
 type RestoreTask = paths["/api/trash/{id}/restore"]["post"];
-
-// The headers the schema declares for one status of one operation (without
-// the `[name: string]: unknown` that openapi-typescript adds to every one).
-type Responses<Op> = Op extends { responses: infer R } ? R : never;
-type DeclaredHeader<Op, Status extends keyof Responses<Op>> = Responses<Op>[Status] extends { headers: infer H }
-  ? keyof { [K in keyof H as string extends K ? never : K]: H[K] } & string
-  : never;
-
-/** A response header that the schema declares for `Op` answering `Status`. */
-function header<Op, Status extends keyof Responses<Op>>(
-  response: Response,
-  name: DeclaredHeader<Op, Status>,
-): string | null {
-  return response.headers.get(name);
-}
-
-class Mismatch extends Error {}
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Mismatch(message);
-}
-
-function show(value: unknown): string {
-  return JSON.stringify(value);
-}
-
-function expectEqual<T>(actual: unknown, expected: T, what: string): asserts actual is T {
-  check(isDeepStrictEqual(actual, expected), `${what}: expected ${show(expected)}, got ${show(actual)}`);
-}
-
-interface Result<D, E> {
-  data?: D;
-  error?: E;
-  response: Response;
-}
-
-/** The body of a success answer with this status. */
-function answered<D, E>(result: Result<D, E>, status: number, what: string): D {
-  const got = result.response.status;
-  check(got === status, `${what}: expected status ${status}, got ${got} ${show(result.error ?? result.data)}`);
-  check(result.data !== undefined, `${what}: status ${status} without a body`);
-  return result.data;
-}
-
-/** The error body of an answer with this status. */
-function refused<D, E>(result: Result<D, E>, status: number, what: string): E {
-  const got = result.response.status;
-  check(got === status, `${what}: expected status ${status}, got ${got} ${show(result.data ?? result.error)}`);
-  return result.error as E;
-}
 
 function byId(tasks: readonly { id: number }[]): number[] {
   return tasks.map((task) => task.id);
