@@ -73,18 +73,21 @@ async function idempotentCreate(): Promise<string> {
   expectEqual(task.title, title, "the created task's title");
   expectEqual(location && new URL(location, baseUrl).pathname, `/api/tasks/${task.id}`, "Location of the create");
   expectEqual(etag, task.etag, "ETag header of the create (the task's etag field)");
-  expectEqual(header<CreateTask, 201>(first.response, "Idempotent-Replayed"), null, "Idempotent-Replayed on the first answer");
+  const firstReplayed = header<CreateTask, 201>(first.response, "Idempotent-Replayed");
+  expectEqual(firstReplayed, null, "Idempotent-Replayed on the first answer");
 
   const again = await send();
   const replayed = answered(again, 201, "the same POST /api/tasks again");
-  expectEqual(header<CreateTask, 201>(again.response, "Idempotent-Replayed"), "true", "Idempotent-Replayed on the repeat");
+  const replayedHeader = header<CreateTask, 201>(again.response, "Idempotent-Replayed");
+  expectEqual(replayedHeader, "true", "Idempotent-Replayed on the repeat");
   expectEqual(replayed, task, "the repeat's body");
   expectEqual(header<CreateTask, 201>(again.response, "Location"), location, "the repeat's Location");
   expectEqual(header<CreateTask, 201>(again.response, "ETag"), etag, "the repeat's ETag");
 
-  const found = answered(await client.GET("/api/tasks", { params: { query: { q: key } } }), 200, "GET /api/tasks?q=key");
+  const search = await client.GET("/api/tasks", { params: { query: { q: key } } });
+  const found = answered(search, 200, "GET /api/tasks?q=<the key>");
   expectEqual(byId(found.items), [task.id], "tasks with the key in their title (the repeat created none)");
-  return `POST /api/tasks twice with one Idempotency-Key -> task ${task.id} once, the repeat replayed (Idempotent-Replayed: true)`;
+  return `POST /api/tasks twice with one Idempotency-Key -> task ${task.id}, the repeat replayed, no second task`;
 }
 
 // 2. GET /api/tasks?limit=N, following next_cursor until it is null: every
@@ -207,7 +210,7 @@ async function trashAndRestore(): Promise<string> {
   for (const task of done) {
     check(byId(trashNow.items).includes(task.id), `task ${task.id} is not in the trash after clear-completed`);
   }
-  return `task ${task.id} trashed (deleted_at ${trashed.deleted_at}) and restored; clear-completed trashed ${show(cleared.ids)}`;
+  return `task ${task.id} trashed at ${trashed.deleted_at} and restored; clear-completed trashed ${show(cleared.ids)}`;
 }
 
 // 5. A full sync, some changes, then the delta since its token: applying the
@@ -218,7 +221,8 @@ async function incrementalSync(): Promise<string> {
 
   const full = answered(await client.GET("/api/sync"), 200, "GET /api/sync");
   expectEqual(full.deleted, [], "the full sync's deleted");
-  expectEqual(sortedIds(byId(full.items)), sortedIds(byId(await liveTasks())), "the full sync's items (every live task)");
+  const everyLiveTask = sortedIds(byId(await liveTasks()));
+  expectEqual(sortedIds(byId(full.items)), everyLiveTask, "the full sync's items (every live task)");
   check(typeof full.sync_token === "string" && full.sync_token.length > 0, "the full sync has no sync_token");
   const copy = new Map(full.items.map((task) => [task.id, task]));
 
@@ -257,7 +261,8 @@ async function incrementalSync(): Promise<string> {
     "GET /api/sync?token= with no change since",
   );
   expectEqual([quiet.items, quiet.deleted], [[], []], "a delta with no change since its token");
-  return `full sync of ${full.items.length}, then a delta of ${delta.items.length} changed and ${delta.deleted.length} deleted that brings the copy up to date`;
+  const { items, deleted } = delta;
+  return `full sync of ${full.items.length}; the delta (${items.length} changed, ${deleted.length} deleted) syncs it`;
 }
 
 const steps: [name: string, run: () => Promise<string>][] = [
