@@ -7,10 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
-from tasks.models import Task
+from tasks.models import Task, TaskOwner
 from testing import processes
 from testing.credentials import signing_key
 from testing.tokens import mint
@@ -77,8 +77,12 @@ def bob(client_for: Callable[[str], APIClient]) -> APIClient:
 @pytest.fixture
 def make_task(db: None) -> Callable[..., Task]:
     def _make(user_id: str = "alice", **fields: Any) -> Task:
+        """A task of `user_id`, written as the API writes one: under the
+        user's lock, so it has its change number (GET /api/sync)."""
         fields.setdefault("title", "Buy milk")
-        return Task.objects.create(user_id=user_id, **fields)
+        with transaction.atomic():
+            TaskOwner.lock(user_id)
+            return Task.objects.create(user_id=user_id, **fields)
 
     return _make
 

@@ -57,6 +57,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
     if response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
         response["Retry-After"] = RETRY_AFTER_SECONDS
+    # Headers an exception of ours carries with it (a 412's current ETag).
+    for name, value in getattr(exc, "headers", {}).items():
+        response[name] = value
     if not isinstance(response.data, dict) or not isinstance(response.data.get("detail"), str):
         response.data = {"detail": _first_message(response.data)}
     return response

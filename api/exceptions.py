@@ -35,3 +35,16 @@ class SigningKeysUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Token signing keys unavailable; try again shortly"
     default_code = "signing_keys_unavailable"
+
+
+class PreconditionFailed(exceptions.APIException):
+    """`If-Match` names no current ETag of the resource: nothing was written.
+    The answer carries the current ETag, so the client can fetch and retry."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "Precondition failed: the task has changed"
+    default_code = "precondition_failed"
+
+    def __init__(self, etag: str) -> None:
+        super().__init__()
+        self.headers = {"ETag": etag}

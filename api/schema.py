@@ -8,7 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from api.exceptions import DATABASE_UNAVAILABLE_DETAIL, LengthRequired, RequestTooLarge
+from api.exceptions import DATABASE_UNAVAILABLE_DETAIL, LengthRequired, PreconditionFailed, RequestTooLarge
 
 
 class BetterAuthJWTScheme(OpenApiAuthenticationExtension):
@@ -60,7 +60,15 @@ _ERRORS: dict[int, OpenApiResponse] = {
         "The user already holds TASKS_MAX_PER_USER live tasks.",
         "Task limit reached: a user can hold at most 10000 tasks",
     ),
+    410: _error(
+        "The sync token is older than TRASH_RETENTION_DAYS: do a full sync (`GET /api/sync` without a token).",
+        "Sync token expired: do a full sync",
+    ),
     411: _error("A chunked body: send it with a Content-Length header.", str(LengthRequired.default_detail)),
+    412: _error(
+        "`If-Match` names no current ETag of the task: nothing was written. The answer's `ETag` is the current one.",
+        str(PreconditionFailed.default_detail),
+    ),
     413: _error("Body larger than API_MAX_BODY_BYTES.", str(RequestTooLarge.default_detail)),
     415: _error("Body is not application/json.", 'Unsupported media type "text/plain" in request.'),
     422: OpenApiResponse(

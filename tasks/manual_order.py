@@ -3,13 +3,17 @@
 Callers hold TaskOwner.lock for the task's user, so the neighbours read here
 stay the neighbours until the move commits, and concurrent moves and creates
 of one user take their gaps one after another.
+
+Tasks in the trash keep their positions (a restore puts a task back in its
+place), so new keys are found among every task of the user, the trash
+included, while the place a task is moved to is among the live ones.
 """
 
-from django.db.models import CharField, Min, QuerySet, Value
+from django.db.models import CharField, Min, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from tasks.models import Task
+from tasks.models import Task, current_change
 from tasks.positions import KEY_MAX_LENGTH, key_between, keys_between
 
 # Windows of neighbours tried, in turn, when a gap has no short key left.
@@ -19,12 +23,15 @@ RESPACE_WIDTHS = (8, 64, 512)
 def move_after(task: Task, after: Task | None) -> bool:
     """Put `task` right after `after` (None: first). Returns False, writing
     nothing, when it is already there."""
-    others = Task.objects.filter(user_id=task.user_id).exclude(pk=task.pk)
+    others = Task.all_objects.filter(user_id=task.user_id).exclude(pk=task.pk)
     lower = None if after is None else after.position
     above = others if lower is None else others.filter(position__gt=lower)
-    upper = above.aggregate(first=Min("position"))["first"]
-    if (lower is None or lower < task.position) and (upper is None or task.position < upper):
+    first_above = above.aggregate(live=Min("position", filter=Q(deleted_at__isnull=True)), any=Min("position"))
+    if (lower is None or lower < task.position) and (
+        first_above["live"] is None or task.position < first_above["live"]
+    ):
         return False
+    upper = first_above["any"]
     key = key_between(lower, upper)
     if len(key) > KEY_MAX_LENGTH:
         key = respace(task, others, lower, upper)
@@ -36,7 +43,7 @@ def move_after(task: Task, after: Task | None) -> bool:
 def respace(task: Task, others: QuerySet[Task], lower: str | None, upper: str | None) -> str:
     """Give the neighbours around the gap (lower, upper) shorter keys, evenly
     spread, and return the key for `task` in the middle of them. The
-    neighbours count as changed: their updated_at moves. A few neighbours
+    neighbours count as changed: their updated_at and change number move. A few neighbours
     are enough unless a whole region has grown long keys; the window widens
     until the keys fit, at worst to the whole list."""
     for width in (*RESPACE_WIDTHS, None):
@@ -55,7 +62,7 @@ def respace(task: Task, others: QuerySet[Task], lower: str | None, upper: str | 
     # New keys fall among the window's old ones: park the window on keys that
     # cannot clash ("~" sorts after every key character) before the real ones.
     ids = [neighbour.pk for neighbour in window]
-    Task.objects.filter(pk__in=ids).update(position=Concat(Value("~"), Cast("id", CharField())))
+    Task.all_objects.filter(pk__in=ids).update(position=Concat(Value("~"), Cast("id", CharField())))
     now = timezone.now()
     neighbours = []
     for neighbour, key in zip(window, keys, strict=True):
@@ -63,8 +70,9 @@ def respace(task: Task, others: QuerySet[Task], lower: str | None, upper: str | 
             task_key = key
             continue
         neighbour.position, neighbour.updated_at = key, now
+        neighbour.change_seq = current_change(task.user_id)
         neighbours.append(neighbour)
-    Task.objects.bulk_update(neighbours, ["position", "updated_at"])
+    Task.all_objects.bulk_update(neighbours, ["position", "updated_at", "change_seq"])
     return task_key
 
 

@@ -1,9 +1,9 @@
 from typing import Any
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.expressions import Func
-from django.db.models.functions import Length, Lower, Trim
+from django.db.models.expressions import Func, Subquery
+from django.db.models.functions import Coalesce, Length, Lower, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
@@ -46,15 +46,32 @@ class CodePointOrderCharField(models.CharField):
 
 
 def first_position(user_id: str) -> str:
-    """A position before every task of the user. Unlocked: the API takes it
-    under TaskOwner.lock; the unique constraint guards every other caller."""
-    first = Task.objects.filter(user_id=user_id).aggregate(first=models.Min("position"))["first"]
+    """A position before every task of the user, the trash included (a
+    restored task goes back to its place, which nobody may have taken).
+    Unlocked: the API takes it under TaskOwner.lock; the unique constraint
+    guards every other caller."""
+    first = Task.all_objects.filter(user_id=user_id).aggregate(first=models.Min("position"))["first"]
     return key_between(None, first)
 
 
 def title_order() -> CodePointOrder:
     """`ordering=title`: ignoring letter case, then by code point."""
     return CodePointOrder(Lower("title"))
+
+
+class LiveTaskManager(models.Manager["Task"]):
+    """The tasks that are not in the trash: what every task route sees."""
+
+    def get_queryset(self) -> models.QuerySet["Task"]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+def current_change(user_id: str) -> Coalesce:
+    """The user's change number, as the write that holds TaskOwner.lock has
+    just taken it: the value every row that write touches records. (0 for a
+    user with no counter yet: only a write outside the API, such as a
+    fixture, gets there.)"""
+    return Coalesce(Subquery(TaskOwner.objects.filter(user_id=user_id).values("change_seq")[:1]), 0)
 
 
 class Task(models.Model):
@@ -76,6 +93,18 @@ class Task(models.Model):
     position = CodePointOrderCharField(max_length=KEY_MAX_LENGTH, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When the task went to the trash; null while it is live.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The owner's change number of the last write to this row: what
+    # GET /api/sync compares with a token (docs/decisions/sync-change-numbers.md).
+    # db_default: rows the previous version of the app inserts during an
+    # upgrade get 0 from the database.
+    change_seq = models.BigIntegerField(default=0, db_default=0, editable=False)
+
+    # The first manager is the default one: the admin and every lookup see
+    # live tasks unless they ask for all_objects.
+    objects = LiveTaskManager()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, which ruff takes for a field)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -106,6 +135,14 @@ class Task(models.Model):
                 condition=models.Q(due_at__isnull=True, due_date__isnull=True),
                 name="task_user_undated_idx",
             ),
+            # The trash, most recently deleted first.
+            models.Index(
+                fields=["user_id", "-deleted_at", "-id"],
+                condition=models.Q(deleted_at__isnull=False),
+                name="task_user_trash_idx",
+            ),
+            # GET /api/sync?token=T: the rows written after change T.
+            models.Index(fields=["user_id", "change_seq"], name="task_user_change_idx"),
         ]
         constraints = [
             # The manual order is strict, and its index serves ordering=position.
@@ -137,7 +174,10 @@ class Task(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Keep `updated_at` moving on every save, and equal to `created_at` on
-        the first one. Writes that name their fields also write `updated_at`."""
+        the first one, and record the change number of the write (the caller
+        holds TaskOwner.lock). Writes that name their fields also write
+        `updated_at` and `change_seq`."""
+        self.change_seq = current_change(self.user_id)
         if self._state.adding:
             self.updated_at = self.created_at
             if not self.position:
@@ -145,7 +185,12 @@ class Task(models.Model):
         else:
             self.updated_at = timezone.now()
             if (fields := kwargs.get("update_fields")) is not None:
-                kwargs["update_fields"] = {*fields, "updated_at", *(["completed_at"] if "completed" in fields else [])}
+                kwargs["update_fields"] = {
+                    *fields,
+                    "updated_at",
+                    "change_seq",
+                    *(["completed_at"] if "completed" in fields else []),
+                }
         if not self.completed:
             self.completed_at = None
         elif self.completed_at is None:
@@ -171,19 +216,54 @@ class Task(models.Model):
 
 class TaskOwner(models.Model):
     """One row per user id that a token names (not a user record: users live
-    in Better Auth), whose lock orders the writes that must see each other's
-    effect on one user's tasks: a create checks the quota and takes the first
-    position, a move takes a gap. Holding it, they run one after another per
-    user, and never wait for another user's."""
+    in Better Auth). Every write to a user's tasks first takes the next
+    change number here, which locks the row until the write commits, so:
+
+    - one user's writes run one after another (a create checks the quota and
+      takes the first position, a move takes a gap, a flip reads the state
+      the previous one left), and never wait for another user's;
+    - change numbers commit in the order they were taken, so a reader that
+      sees change N has seen every change before it: GET /api/sync's
+      guarantee (docs/decisions/sync-change-numbers.md)."""
 
     user_id = models.CharField(max_length=USER_ID_MAX_LENGTH, unique=True)
+    # The number of the user's last write.
+    change_seq = models.BigIntegerField(default=0, db_default=0)
 
     def __str__(self) -> str:
         return self.user_id
 
     @classmethod
-    def lock(cls, user_id: str) -> "TaskOwner":
-        """Lock the user's row until the transaction ends, creating it first
-        if need be. Call inside transaction.atomic()."""
-        owner, _ = cls.objects.select_for_update().get_or_create(user_id=user_id)
-        return owner
+    def lock(cls, user_id: str) -> None:
+        """Take the user's next change number, locking their row until the
+        transaction ends (creating it on their first write). Call it inside
+        transaction.atomic(), before reading anything the write depends on;
+        rows written then record it (current_change)."""
+        bump = cls.objects.filter(user_id=user_id)
+        if bump.update(change_seq=models.F("change_seq") + 1):
+            return
+        try:
+            with transaction.atomic():
+                cls.objects.create(user_id=user_id, change_seq=1)
+        except IntegrityError:  # another first write made it meanwhile
+            bump.update(change_seq=models.F("change_seq") + 1)
+
+
+class TaskTombstone(models.Model):
+    """A task purged from the trash (or taken from its user in the admin):
+    GET /api/sync?token=T names it in `deleted` when the purge came after T.
+    Kept for TRASH_RETENTION_DAYS, as long as a token stays valid."""
+
+    user_id = models.CharField(max_length=USER_ID_MAX_LENGTH)
+    task_id = models.BigIntegerField()
+    change_seq = models.BigIntegerField()
+    purged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user_id", "change_seq"], name="tombstone_user_change_idx"),
+            models.Index(fields=["purged_at"], name="tombstone_purged_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"task {self.task_id} of {self.user_id}"

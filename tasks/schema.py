@@ -9,8 +9,9 @@ from tasks.models import TITLE_MAX_LENGTH
 def require_every_task_field(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """A task in a response always carries every field; drf-spectacular would
     mark the ones optional on input (`description`, `completed`) as optional."""
-    task = result["components"]["schemas"]["Task"]
-    task["required"] = sorted(task["properties"])
+    for name in ("Task", "TrashedTask"):
+        task = result["components"]["schemas"][name]
+        task["required"] = sorted(task["properties"])
     return result
 
 

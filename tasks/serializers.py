@@ -6,6 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from tasks.etags import task_etag
 from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Priority, Task
 
 EARLIEST_DUE_YEAR = 1900
@@ -164,6 +165,10 @@ class TaskSerializer(serializers.ModelSerializer):
     due_date = DueDateField(required=False, allow_null=True)
     due_at = DueInstantField(required=False, allow_null=True)
     priority = PriorityField(required=False)
+    etag = serializers.SerializerMethodField(
+        help_text="The task's current ETag, as the `ETag` header of a single-task answer carries it: "
+        "send it in `If-Match` to write only if the task has not changed since."
+    )
 
     class Meta:
         model = Task
@@ -180,8 +185,12 @@ class TaskSerializer(serializers.ModelSerializer):
             "position",
             "created_at",
             "updated_at",
+            "etag",
         ]
         read_only_fields = ["id", "user_id", "completed_at", "position", "created_at", "updated_at"]
+
+    # The columns a representation is built from (the list reads only these).
+    row_fields = Meta.fields[:-1]
 
     def to_representation(self, instance: Task | Any) -> dict[str, Any]:
         # `instance` is a Task, or a row with its field names (the list's).
@@ -200,8 +209,13 @@ class TaskSerializer(serializers.ModelSerializer):
             "priority": PRIORITY_LABELS[instance.priority],
             "position": instance.position,
             "created_at": format_datetime(instance.created_at),
-            "updated_at": format_datetime(instance.updated_at),
+            "updated_at": (updated_at := format_datetime(instance.updated_at)),
+            "etag": task_etag(instance.id, updated_at),
         }
+
+    @extend_schema_field({"type": "string", "example": '"5d41402abc4b2a76b972"'})
+    def get_etag(self, instance: Task | Any) -> str:
+        return task_etag(instance.id, format_datetime(instance.updated_at))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """A task has a due date or a due instant, never both: setting one

@@ -1,5 +1,8 @@
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from tasks.sync_views import SyncView
+from tasks.trash_views import TrashViewSet
 from tasks.views import TaskViewSet
 
 
@@ -15,4 +18,11 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("tasks", TaskViewSet, basename="task")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    # Written out: a router maps no DELETE to a collection (emptying the trash).
+    re_path(r"^trash/?$", TrashViewSet.as_view({"get": "list", "delete": "empty"}), name="trash-list"),
+    re_path(r"^trash/(?P<pk>[^/]+)/?$", TrashViewSet.as_view({"delete": "destroy"}), name="trash-detail"),
+    re_path(r"^trash/(?P<pk>[^/]+)/restore/?$", TrashViewSet.as_view({"post": "restore"}), name="trash-restore"),
+    re_path(r"^sync/?$", SyncView.as_view(), name="sync"),
+]

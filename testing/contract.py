@@ -15,4 +15,5 @@ TASK_FIELD_ORDER = [
     "position",
     "created_at",
     "updated_at",
+    "etag",
 ]

@@ -97,6 +97,9 @@ LOG_FORMAT: str = env_str("LOG_FORMAT", "plain").lower()
 API_RATE_LIMIT: str = env_rate("API_RATE_LIMIT", "600/min")
 # Live tasks (the trash aside) one user may hold; a create beyond it is a 409.
 TASKS_MAX_PER_USER: int = env_int("TASKS_MAX_PER_USER", default=10_000, minimum=1)
+# How long a deleted task stays in the trash before `manage.py purge_trash`
+# removes it; also how long a sync token stays valid.
+TRASH_RETENTION_DAYS: int = env_int("TRASH_RETENTION_DAYS", default=30, minimum=1)
 # Per client address, counted in the same cache: requests that fail
 # authentication (generous to an office behind one NAT address, a trickle for a
 # flood: docs/decisions/client-address-limits.md), and requests for the
@@ -231,6 +234,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETags for GET answers, If-None-Match -> 304, Cache-Control for /api/.
+    "api.conditional.ConditionalGetAndCachingMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

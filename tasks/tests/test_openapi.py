@@ -18,7 +18,17 @@ from tasks.models import Task
 from tasks.schema import WHITESPACE
 from testing.contract import TASK_FIELD_ORDER
 
-API_PATHS = ["/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/complete", "/api/tasks/{id}/move"]
+API_PATHS = [
+    "/api/tasks",
+    "/api/tasks/{id}",
+    "/api/tasks/{id}/complete",
+    "/api/tasks/{id}/move",
+    "/api/tasks/clear-completed",
+    "/api/trash",
+    "/api/trash/{id}",
+    "/api/trash/{id}/restore",
+    "/api/sync",
+]
 SERVICE_PATHS = ["/", "/health"]
 OPERATIONS = [
     ("/", "get", "getServiceInfo"),
@@ -31,6 +41,12 @@ OPERATIONS = [
     ("/api/tasks/{id}", "delete", "deleteTask"),
     ("/api/tasks/{id}/complete", "patch", "completeTask"),
     ("/api/tasks/{id}/move", "post", "moveTask"),
+    ("/api/tasks/clear-completed", "post", "clearCompleted"),
+    ("/api/trash", "get", "listTrash"),
+    ("/api/trash", "delete", "emptyTrash"),
+    ("/api/trash/{id}", "delete", "purgeTask"),
+    ("/api/trash/{id}/restore", "post", "restoreTask"),
+    ("/api/sync", "get", "syncTasks"),
 ]
 API_OPERATIONS = [(path, method) for path, method, _ in OPERATIONS if path.startswith("/api/")]
 DETAIL_OPERATIONS = [(path, method) for path, method in API_OPERATIONS if "{id}" in path]
@@ -94,7 +110,7 @@ def assert_matches_schema(schema: dict[str, Any], path: str, method: str, respon
     documented = operation(schema, path, method)["responses"]
     code = str(response.status_code)
     assert code in documented, f"{method.upper()} {path} answered {code}, which is not documented"
-    if response.status_code == 204:
+    if response.status_code in (204, 304):
         assert "content" not in documented[code]
         assert response.content == b""
         return
@@ -206,7 +222,7 @@ class TestParameters:
         assert sorted(resolve(schema, status["schema"])["enum"]) == ["all", "completed", "pending"]
 
     def test_list_documents_every_parameter_as_optional_query(self, schema: dict[str, Any]) -> None:
-        parameters = operation(schema, "/api/tasks", "get")["parameters"]
+        parameters = [p for p in operation(schema, "/api/tasks", "get")["parameters"] if p["in"] == "query"]
 
         assert {p["name"] for p in parameters} == set(LIST_PARAMETER_SAMPLES) | {"cursor"}
         assert all(p["in"] == "query" and not p.get("required", False) and p.get("description") for p in parameters)
@@ -676,6 +692,81 @@ CALLS = {
         "/api/tasks/{id}", "delete", 404, lambda anon, alice, task: alice.delete("/api/tasks/999999999")
     ),
     "delete-no-token": Call("/api/tasks/{id}", "delete", 401, lambda anon, alice, task: anon.delete(task_url(task))),
+    "get-not-modified": Call(
+        "/api/tasks/{id}",
+        "get",
+        304,
+        lambda anon, alice, task: alice.get(task_url(task), HTTP_IF_NONE_MATCH=alice.get(task_url(task))["ETag"]),
+    ),
+    "list-not-modified": Call(
+        "/api/tasks",
+        "get",
+        304,
+        lambda anon, alice, task: alice.get("/api/tasks", HTTP_IF_NONE_MATCH=alice.get("/api/tasks")["ETag"]),
+    ),
+    "put-stale": Call(
+        "/api/tasks/{id}",
+        "put",
+        412,
+        lambda anon, alice, task: alice.put(task_url(task), {"title": "x"}, format="json", HTTP_IF_MATCH='"stale"'),
+    ),
+    "delete-stale": Call(
+        "/api/tasks/{id}",
+        "delete",
+        412,
+        lambda anon, alice, task: alice.delete(task_url(task), HTTP_IF_MATCH='"stale"'),
+    ),
+    "clear-completed": Call(
+        "/api/tasks/clear-completed", "post", 200, lambda anon, alice, task: alice.post("/api/tasks/clear-completed")
+    ),
+    "clear-completed-no-token": Call(
+        "/api/tasks/clear-completed", "post", 401, lambda anon, alice, task: anon.post("/api/tasks/clear-completed")
+    ),
+    "trash-list": Call(
+        "/api/trash", "get", 200, lambda anon, alice, task: (alice.delete(task_url(task)), alice.get("/api/trash"))[1]
+    ),
+    "trash-list-bad-limit": Call("/api/trash", "get", 400, lambda anon, alice, task: alice.get("/api/trash?limit=0")),
+    "trash-list-no-token": Call("/api/trash", "get", 401, lambda anon, alice, task: anon.get("/api/trash")),
+    "trash-empty": Call(
+        "/api/trash",
+        "delete",
+        200,
+        lambda anon, alice, task: (alice.delete(task_url(task)), alice.delete("/api/trash"))[1],
+    ),
+    "trash-empty-no-token": Call("/api/trash", "delete", 401, lambda anon, alice, task: anon.delete("/api/trash")),
+    "trash-purge": Call(
+        "/api/trash/{id}",
+        "delete",
+        204,
+        lambda anon, alice, task: (alice.delete(task_url(task)), alice.delete(f"/api/trash/{task.pk}"))[1],
+    ),
+    "trash-purge-live": Call(
+        "/api/trash/{id}", "delete", 404, lambda anon, alice, task: alice.delete(f"/api/trash/{task.pk}")
+    ),
+    "trash-purge-no-token": Call(
+        "/api/trash/{id}", "delete", 401, lambda anon, alice, task: anon.delete(f"/api/trash/{task.pk}")
+    ),
+    "restore": Call(
+        "/api/trash/{id}/restore",
+        "post",
+        200,
+        lambda anon, alice, task: (alice.delete(task_url(task)), alice.post(f"/api/trash/{task.pk}/restore"))[1],
+    ),
+    "restore-live": Call(
+        "/api/trash/{id}/restore", "post", 404, lambda anon, alice, task: alice.post(f"/api/trash/{task.pk}/restore")
+    ),
+    "restore-no-token": Call(
+        "/api/trash/{id}/restore", "post", 401, lambda anon, alice, task: anon.post(f"/api/trash/{task.pk}/restore")
+    ),
+    "sync-full": Call("/api/sync", "get", 200, lambda anon, alice, task: alice.get("/api/sync")),
+    "sync-delta": Call(
+        "/api/sync",
+        "get",
+        200,
+        lambda anon, alice, task: alice.get("/api/sync", {"token": alice.get("/api/sync").json()["sync_token"]}),
+    ),
+    "sync-bad-token": Call("/api/sync", "get", 400, lambda anon, alice, task: alice.get("/api/sync?token=nope")),
+    "sync-no-token": Call("/api/sync", "get", 401, lambda anon, alice, task: anon.get("/api/sync")),
 }
 
 

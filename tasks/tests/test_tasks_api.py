@@ -60,6 +60,7 @@ class TestList:
                     "position": task.position,
                     "created_at": response.json()["items"][0]["created_at"],
                     "updated_at": response.json()["items"][0]["updated_at"],
+                    "etag": response.json()["items"][0]["etag"],
                 }
             ],
             "count": 1,
