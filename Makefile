@@ -24,7 +24,8 @@ SOAK_PG_URL ?= $(PG_TEST_URL)
 PGBOUNCER_UNIT_TESTS ?= api/tests/test_connection_pooling.py api/tests/test_database_timeouts.py \
 	tasks/tests/test_tasks_api.py tasks/tests/test_query_counts.py tasks/tests/test_toggle.py \
 	tasks/tests/test_move.py tasks/tests/test_quota.py tasks/tests/test_list_pages.py \
-	tasks/tests/test_list_concurrent_walk.py tasks/tests/test_migrations.py
+	tasks/tests/test_list_concurrent_walk.py tasks/tests/test_migrations.py \
+	tasks/tests/test_sync_concurrency.py tasks/tests/test_conditional_requests.py tasks/tests/test_sync.py
 PGBOUNCER_E2E_TESTS ?= e2e/test_concurrency.py e2e/test_planning.py e2e/test_graceful_shutdown.py \
 	e2e/test_scale_out.py e2e/test_database_outage.py
 PGBOUNCER_PORT ?= 6432

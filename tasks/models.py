@@ -200,10 +200,11 @@ class Task(models.Model):
     def set_completed(self, completed: bool | None) -> None:
         """Flip `completed` (None) or set it, saving only a change.
 
-        Call it on a row read with select_for_update() in a transaction: the
-        lock makes concurrent flips queue up, so each sees the state the
-        previous one left, answers with the state it produced, and stamps
-        updated_at once it holds the lock, in the order of the flips. (One
+        Call it holding TaskOwner.lock for the task's user, on a row read
+        after taking it: the lock makes concurrent flips queue up, so each
+        sees the state the previous one left, answers with the state it
+        produced, and stamps updated_at once it holds the lock, in the order
+        of the flips. (One
         UPDATE ... RETURNING in autocommit would save two round trips but lose
         both: its updated_at is computed before it waits, and it commits even
         when the worker that sent it has died; docs/decisions/toggle-row-lock.md.)

@@ -83,7 +83,7 @@ def read_changes(user_id: str, since: int | None, fields: Sequence[str]) -> Chan
     change `since` and the ids of those trashed or purged after it; all read
     in one snapshot, with the counter that the next token carries."""
     outermost = not connection.in_atomic_block
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # reads only: nothing to undo
         if outermost:  # (inside a caller's transaction, its isolation holds)
             _read_one_snapshot()
         change_seq = TaskOwner.objects.filter(user_id=user_id).values_list("change_seq", flat=True).first() or 0
