@@ -51,6 +51,16 @@ def as_json(row: tuple) -> dict[str, Any]:
     }
 
 
+def take_change_number(user: str) -> None:
+    """The user's next change number, which locks their row until commit (tasks.models.TaskOwner.lock)."""
+    if not db().execute("UPDATE tasks_taskowner SET change_seq = change_seq + 1 WHERE user_id = %s", [user]).rowcount:
+        db().execute(
+            "INSERT INTO tasks_taskowner (user_id, change_seq) VALUES (%s, 1)"
+            " ON CONFLICT (user_id) DO UPDATE SET change_seq = tasks_taskowner.change_seq + 1",
+            [user],
+        )
+
+
 def user_of(environ: dict[str, Any]) -> str | None:
     header = environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
@@ -81,7 +91,9 @@ def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
     if path.rstrip("/") == "/api/tasks":
         if method == "GET":
             rows = db().execute(
-                f"SELECT {COLUMNS} FROM tasks_task WHERE user_id = %s ORDER BY created_at DESC, id DESC", [user]
+                f"SELECT {COLUMNS} FROM tasks_task WHERE user_id = %s AND deleted_at IS NULL"
+                " ORDER BY created_at DESC, id DESC",
+                [user],
             )
             items = [as_json(row) for row in rows]
             return respond(start_response, "200 OK", {"items": items, "count": len(items)})
@@ -91,15 +103,18 @@ def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
             title = data.get("title")
             if not isinstance(title, str) or not 0 < len(title.strip()) <= 200:
                 return respond(start_response, "422 Unprocessable Entity", {"detail": "Invalid title"})
-            # As the service does: under the user's lock row, the quota and the
-            # first position from one aggregate.
+            # As the service does: the user's next change number (its lock
+            # row), then the live count and the first position from one aggregate.
             with db().transaction():
-                db().execute(
-                    "INSERT INTO tasks_taskowner (user_id) VALUES (%s) ON CONFLICT (user_id) DO NOTHING", [user]
-                )
-                db().execute("SELECT id FROM tasks_taskowner WHERE user_id = %s FOR UPDATE", [user])
+                take_change_number(user)
                 first = (
-                    db().execute("SELECT count(*), min(position) FROM tasks_task WHERE user_id = %s", [user]).fetchone()
+                    db()
+                    .execute(
+                        "SELECT count(*) FILTER (WHERE deleted_at IS NULL), min(position) FROM tasks_task"
+                        " WHERE user_id = %s",
+                        [user],
+                    )
+                    .fetchone()
                 )
                 assert first is not None  # an aggregate always returns a row
                 if first[0] >= TASKS_MAX_PER_USER:
@@ -108,8 +123,9 @@ def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
                     db()
                     .execute(
                         "INSERT INTO tasks_task (user_id, title, description, completed, created_at, updated_at,"
-                        " position, priority) VALUES (%s, %s, %s, false, now(), now(), %s, 0) RETURNING " + COLUMNS,
-                        [user, title.strip(), data.get("description"), key_between(None, first[1])],
+                        " position, priority, change_seq) VALUES (%s, %s, %s, false, now(), now(), %s, 0,"
+                        " (SELECT change_seq FROM tasks_taskowner WHERE user_id = %s)) RETURNING " + COLUMNS,
+                        [user, title.strip(), data.get("description"), key_between(None, first[1]), user],
                     )
                     .fetchone()
                 )
@@ -118,19 +134,25 @@ def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
     elif match := TASK_PATH.fullmatch(path):
         task_id = int(match[1])
         if match[2] and method == "PATCH":
-            row = (
-                db()
-                .execute(
-                    "UPDATE tasks_task SET completed = NOT completed, updated_at = now() "
-                    f"WHERE id = %s AND user_id = %s RETURNING {COLUMNS}",
-                    [task_id, user],
+            with db().transaction():
+                take_change_number(user)
+                row = (
+                    db()
+                    .execute(
+                        "UPDATE tasks_task SET completed = NOT completed, updated_at = now(), change_seq ="
+                        " (SELECT change_seq FROM tasks_taskowner WHERE user_id = %s)"
+                        f" WHERE id = %s AND user_id = %s AND deleted_at IS NULL RETURNING {COLUMNS}",
+                        [user, task_id, user],
+                    )
+                    .fetchone()
                 )
-                .fetchone()
-            )
         elif not match[2] and method == "GET":
             row = (
                 db()
-                .execute(f"SELECT {COLUMNS} FROM tasks_task WHERE id = %s AND user_id = %s", [task_id, user])
+                .execute(
+                    f"SELECT {COLUMNS} FROM tasks_task WHERE id = %s AND user_id = %s AND deleted_at IS NULL",
+                    [task_id, user],
+                )
                 .fetchone()
             )
         else:

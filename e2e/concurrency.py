@@ -179,7 +179,8 @@ def assert_every_acknowledged_write_kept_and_listings_private(load: ParallelUser
     assert not wrong, wrong[:5]
 
     rows = pg.execute(
-        "SELECT user_id, id, title, completed FROM tasks_task WHERE user_id LIKE %s", [f"{load.prefix}-%"]
+        "SELECT user_id, id, title, completed FROM tasks_task WHERE user_id LIKE %s AND deleted_at IS NULL",
+        [f"{load.prefix}-%"],
     ).fetchall()
     stored: dict[str, dict[int, tuple[str, bool]]] = {run.user_id: {} for run in runs}
     for user_id, task_id, title, completed in rows:
