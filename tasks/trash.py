@@ -78,5 +78,15 @@ def purge_expired(now: datetime | None = None) -> tuple[int, int]:
     return purged, dropped
 
 
+def count_expired(now: datetime | None = None) -> tuple[int, int]:
+    """What purge_expired would do now: (tasks to purge, tombstones to drop),
+    not counting the tombstones the purge itself would leave."""
+    cutoff = retention_cutoff(now)
+    return (
+        Task.all_objects.filter(deleted_at__lt=cutoff).count(),
+        TaskTombstone.objects.filter(purged_at__lt=cutoff).count(),
+    )
+
+
 def _distinct_users(tasks: QuerySet[Task]) -> Iterable[str]:
     return list(tasks.order_by("user_id").values_list("user_id", flat=True).distinct())

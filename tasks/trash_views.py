@@ -46,7 +46,9 @@ class TrashedTaskSerializer(TaskSerializer):
     row_fields = [*TaskSerializer.row_fields, "deleted_at"]
 
     def to_representation(self, instance: Task | Any) -> dict[str, Any]:
-        return {**super().to_representation(instance), "deleted_at": format_datetime(instance.deleted_at)}
+        deleted_at = instance.deleted_at
+        assert deleted_at is not None  # a task in the trash
+        return {**super().to_representation(instance), "deleted_at": format_datetime(deleted_at)}
 
 
 @extend_schema_serializer(many=False)  # one {"items", "count", "next_cursor"} object, not an array of them

@@ -14,7 +14,14 @@ import secrets
 
 # Variables the settings module reads: none may leak in from the test run.
 CONFIG_PREFIXES = ("DJANGO_", "BETTER_AUTH_", "DATABASE_", "JWT_", "CORS_", "API_", "REDIS_", "LOG_", "CACHE_")
-CONFIG_NAMES = {"BIND_ADDRESS", "PORT", "WEB_CONCURRENCY", "TRUSTED_PROXIES", "TASKS_MAX_PER_USER"}
+CONFIG_NAMES = {
+    "BIND_ADDRESS",
+    "PORT",
+    "WEB_CONCURRENCY",
+    "TRUSTED_PROXIES",
+    "TASKS_MAX_PER_USER",
+    "TRASH_RETENTION_DAYS",
+}
 
 # 50 random characters: what `check --deploy` asks of SECRET_KEY.
 GOOD_SECRET_KEY = "r7Kq2vXw9LpZt4Nb8YcHs3Mf6Jd1Ge5Ua0Wo-_iQxVyTnBkRzE"

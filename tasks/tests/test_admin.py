@@ -14,7 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tasks.models import Priority, Task
+from tasks.models import Priority, Task, TaskOwner, TaskTombstone
+from testing.sync import changes_since, sync_token
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +60,17 @@ def form_data(task: Task, **changes: Any) -> dict[str, str]:
     return values
 
 
+def run_action(client: Client, action: str, tasks: list[Task], **extra: str):
+    """A bulk action on the changelist, as the browser posts it."""
+    return client.post(
+        CHANGELIST, {"action": action, "_selected_action": [str(task.pk) for task in tasks], "index": "0", **extra}
+    )
+
+
+def delete_url(task: Task) -> str:
+    return f"/admin/tasks/task/{task.pk}/delete/"
+
+
 def offered_filters(response) -> set[str]:
     """The fields (or, for a custom filter, the parameters) a changelist filters by."""
     return {getattr(spec, "field_path", None) or spec.parameter_name for spec in response.context["cl"].filter_specs}
@@ -98,6 +110,7 @@ class TestStaffChangelist:
             "position",
             "created_at",
             "updated_at",
+            "deleted_at",
         ],
     )
     def test_changelist_shows_column(self, admin_client: Client, make_task: MakeTask, column: str) -> None:
@@ -190,7 +203,7 @@ class TestStaffFilters:
 
         assert field in offered_filters(response)
 
-    @pytest.mark.parametrize("field", ["completed", "priority", "due"])
+    @pytest.mark.parametrize("field", ["completed", "priority", "due", "in_trash"])
     def test_planning_filter_is_offered(self, admin_client: Client, tasks: dict[str, Task], field: str) -> None:
         response = admin_client.get(CHANGELIST)
 
@@ -281,7 +294,7 @@ class TestStaffChangePage:
         assert response.status_code == 200
         assert "Read a book" in response.content.decode()
 
-    @pytest.mark.parametrize("field", ["completed_at", "position", "created_at", "updated_at"])
+    @pytest.mark.parametrize("field", ["completed_at", "position", "created_at", "updated_at", "deleted_at"])
     def test_server_managed_field_is_shown_read_only(
         self, admin_client: Client, make_task: MakeTask, field: str
     ) -> None:
@@ -454,13 +467,6 @@ class TestStaffBulkActions:
     def tasks(self, make_task: MakeTask) -> list[Task]:
         return [make_task(title=f"Task {n}", completed=False, created_at=JAN_15_2020) for n in range(3)]
 
-    @staticmethod
-    def run_action(client: Client, action: str, tasks: list[Task]):
-        return client.post(
-            CHANGELIST,
-            {"action": action, "_selected_action": [str(task.pk) for task in tasks], "index": "0"},
-        )
-
     @pytest.mark.parametrize(("action", "completed"), [("mark_completed", True), ("mark_pending", False)])
     def test_bulk_action_updates_only_the_selected_tasks(
         self, make_task: MakeTask, admin_client: Client, action: str, completed: bool
@@ -468,7 +474,7 @@ class TestStaffBulkActions:
         tasks = [make_task(title=f"Task {n}", completed=not completed, created_at=JAN_15_2020) for n in range(3)]
         selected, unselected = tasks[:2], tasks[2]
 
-        response = self.run_action(admin_client, action, selected)
+        response = run_action(admin_client, action, selected)
 
         assert response.status_code == 302
         for task in selected:
@@ -483,7 +489,7 @@ class TestStaffBulkActions:
     def test_mark_completed_sets_completed_at_to_the_new_updated_at(
         self, admin_client: Client, tasks: list[Task]
     ) -> None:
-        self.run_action(admin_client, "mark_completed", tasks)
+        run_action(admin_client, "mark_completed", tasks)
 
         for task in Task.objects.all():
             assert task.completed_at == task.updated_at > JAN_15_2020
@@ -491,7 +497,7 @@ class TestStaffBulkActions:
     def test_mark_pending_clears_completed_at(self, admin_client: Client, make_task: MakeTask) -> None:
         tasks = [make_task(completed=True, created_at=JAN_15_2020) for _ in range(2)]
 
-        self.run_action(admin_client, "mark_pending", tasks)
+        run_action(admin_client, "mark_pending", tasks)
 
         assert set(Task.objects.values_list("completed", "completed_at")) == {(False, None)}
 
@@ -502,7 +508,7 @@ class TestStaffBulkActions:
         task = make_task(completed=completed, created_at=JAN_15_2020)
         before = Task.objects.values().get(pk=task.pk)
 
-        response = self.run_action(admin_client, action, [task])
+        response = run_action(admin_client, action, [task])
 
         assert response.status_code == 302
         assert Task.objects.values().get(pk=task.pk) == before
@@ -522,6 +528,280 @@ class TestStaffBulkActions:
 
         messages = [str(message) for message in response.context["messages"]]
         assert any("2" in message and "completed" in message for message in messages)
+
+
+class TestStaffTrash:
+    """The admin shows the trash too, filters by it, and restores from it
+    as the API does."""
+
+    @pytest.fixture
+    def tasks(self, make_task: MakeTask) -> dict[str, Task]:
+        return {
+            "live": make_task(title="Live"),
+            "trashed": make_task(title="Trashed", deleted_at=JUN_01_2021),
+            "bobs_trashed": make_task("bob", title="Bob's trashed", deleted_at=JUN_01_2021),
+        }
+
+    def test_changelist_shows_trashed_tasks_too(self, admin_client: Client, tasks: dict[str, Task]) -> None:
+        assert listed(admin_client.get(CHANGELIST)) == {task.pk for task in tasks.values()}
+
+    @pytest.mark.parametrize(
+        ("value", "expected"), [("yes", {"trashed", "bobs_trashed"}), ("no", {"live"})], ids=["in-trash", "live"]
+    )
+    def test_in_trash_filter(
+        self, admin_client: Client, tasks: dict[str, Task], value: str, expected: set[str]
+    ) -> None:
+        response = admin_client.get(CHANGELIST, {"in_trash": value})
+
+        assert listed(response) == {tasks[name].pk for name in expected}
+
+    def test_in_trash_filter_offers_its_choices(self, admin_client: Client, tasks: dict[str, Task]) -> None:
+        html = admin_client.get(CHANGELIST).content.decode()
+
+        assert "By in trash" in html
+        assert "?in_trash=yes" in html
+        assert "?in_trash=no" in html
+
+    def test_changelist_shows_when_a_task_was_trashed(self, admin_client: Client, tasks: dict[str, Task]) -> None:
+        response = admin_client.get(CHANGELIST, {"in_trash": "yes"})
+
+        assert '<td class="field-deleted_at nowrap">June 1, 2021, 6 p.m.</td>' in response.content.decode()
+
+    def test_change_page_of_a_trashed_task_loads(self, admin_client: Client, tasks: dict[str, Task]) -> None:
+        response = admin_client.get(change_url(tasks["trashed"]))
+
+        assert response.status_code == 200
+        assert "Trashed" in response.content.decode()
+
+    def test_restore_action_is_offered(self, admin_client: Client, tasks: dict[str, Task]) -> None:
+        html = admin_client.get(CHANGELIST).content.decode()
+
+        assert 'value="restore_from_trash"' in html
+
+    def test_restore_brings_tasks_back_to_their_place(
+        self, admin_client: Client, alice, tasks: dict[str, Task]
+    ) -> None:
+        trashed = tasks["trashed"]
+        before = Task.all_objects.values().get(pk=trashed.pk)
+
+        response = run_action(admin_client, "restore_from_trash", [trashed, tasks["bobs_trashed"]], follow="")
+
+        assert response.status_code == 302
+        after = Task.objects.values().get(pk=trashed.pk)
+        assert after["deleted_at"] is None
+        assert after["updated_at"] > before["updated_at"]
+        assert {**after, "deleted_at": None, "updated_at": None, "change_seq": None} == {
+            **before,
+            "deleted_at": None,
+            "updated_at": None,
+            "change_seq": None,
+        }
+        assert Task.objects.filter(pk=tasks["bobs_trashed"].pk).exists()
+        assert trashed.pk in [item["id"] for item in alice.get("/api/tasks").json()["items"]]
+
+    def test_restore_leaves_live_tasks_alone(self, admin_client: Client, tasks: dict[str, Task]) -> None:
+        live = tasks["live"]
+        before = Task.objects.values().get(pk=live.pk)
+
+        run_action(admin_client, "restore_from_trash", [live])
+
+        assert Task.objects.values().get(pk=live.pk) == before
+
+    def test_restore_reports_what_it_did(self, admin_client: Client, tasks: dict[str, Task]) -> None:
+        response = admin_client.post(
+            CHANGELIST,
+            {"action": "restore_from_trash", "_selected_action": [str(tasks["trashed"].pk)], "index": "0"},
+            follow=True,
+        )
+
+        assert "1 task(s) restored from the trash." in [str(message) for message in response.context["messages"]]
+
+    def test_restore_respects_the_task_limit(
+        self, admin_client: Client, make_task: MakeTask, settings, tasks: dict[str, Task]
+    ) -> None:
+        settings.TASKS_MAX_PER_USER = 1  # alice holds one live task already; bob none
+        before = Task.all_objects.values().get(pk=tasks["trashed"].pk)
+
+        response = admin_client.post(
+            CHANGELIST,
+            {
+                "action": "restore_from_trash",
+                "_selected_action": [str(tasks["trashed"].pk), str(tasks["bobs_trashed"].pk)],
+                "index": "0",
+            },
+            follow=True,
+        )
+
+        assert Task.all_objects.values().get(pk=tasks["trashed"].pk) == before
+        assert Task.objects.filter(pk=tasks["bobs_trashed"].pk).exists()
+        messages = [str(message) for message in response.context["messages"]]
+        assert "1 task(s) restored from the trash." in messages
+        assert any("1 task(s) not restored" in message and "(1)" in message for message in messages)
+
+    def test_staff_with_view_permission_cannot_restore(
+        self, client: Client, django_user_model, tasks: dict[str, Task]
+    ) -> None:
+        staff = django_user_model.objects.create_user("erin", password="a-long-enough-password-3", is_staff=True)
+        staff.user_permissions.add(Permission.objects.get(codename="view_task"))
+        client.force_login(staff)
+
+        run_action(client, "restore_from_trash", [tasks["trashed"]])
+
+        assert not Task.objects.filter(pk=tasks["trashed"].pk).exists()
+
+
+class TestStaffDelete:
+    """Deleting in the admin purges: no trash, a tombstone for the owner's sync."""
+
+    def test_deleting_a_task_purges_it_and_leaves_a_tombstone(self, admin_client: Client, make_task: MakeTask) -> None:
+        task = make_task()
+
+        response = admin_client.post(delete_url(task), {"post": "yes"})
+
+        assert response.status_code == 302
+        assert not Task.all_objects.filter(pk=task.pk).exists()
+        assert list(TaskTombstone.objects.values_list("user_id", "task_id")) == [("alice", task.pk)]
+
+    def test_deleting_a_trashed_task_purges_it(self, admin_client: Client, make_task: MakeTask) -> None:
+        task = make_task(deleted_at=JUN_01_2021)
+
+        response = admin_client.post(delete_url(task), {"post": "yes"})
+
+        assert response.status_code == 302
+        assert not Task.all_objects.filter(pk=task.pk).exists()
+        assert TaskTombstone.objects.filter(task_id=task.pk).exists()
+
+    def test_delete_selected_purges_every_owners_tasks(self, admin_client: Client, make_task: MakeTask) -> None:
+        tasks = [make_task("alice"), make_task("bob", deleted_at=JUN_01_2021), make_task("bob")]
+        kept = make_task("bob")
+
+        response = run_action(admin_client, "delete_selected", tasks, post="yes")
+
+        assert response.status_code == 302
+        assert list(Task.all_objects.values_list("pk", flat=True)) == [kept.pk]
+        assert sorted(TaskTombstone.objects.values_list("user_id", "task_id")) == sorted(
+            (task.user_id, task.pk) for task in tasks
+        )
+
+
+class TestAdminChangesAreSynced:
+    """A change made in the admin is a change like any other: a sync from a
+    token taken before it reports it (the write took the owner's change
+    number first, under their lock)."""
+
+    def test_an_edit_is_in_the_owners_next_sync(self, admin_client: Client, alice, make_task: MakeTask) -> None:
+        task = make_task()
+        token = sync_token(alice)
+
+        admin_client.post(change_url(task), form_data(task, title="Edited in the admin"))
+
+        assert changes_since(alice, token) == ([task.pk], [])
+
+    def test_a_save_that_changes_nothing_is_not_in_the_next_sync(
+        self, admin_client: Client, alice, make_task: MakeTask
+    ) -> None:
+        task = make_task()
+        token = sync_token(alice)
+        counter = TaskOwner.objects.get(user_id="alice").change_seq
+
+        admin_client.post(change_url(task), form_data(task))
+
+        assert changes_since(alice, token) == ([], [])
+        assert TaskOwner.objects.get(user_id="alice").change_seq == counter
+
+    def test_an_added_task_is_in_the_users_next_sync(self, admin_client: Client, alice, make_task: MakeTask) -> None:
+        make_task()
+        token = sync_token(alice)
+
+        admin_client.post(ADD, {"user_id": "alice", "title": "From the admin", "priority": "0"})
+
+        assert changes_since(alice, token) == ([Task.objects.get(title="From the admin").pk], [])
+
+    @pytest.mark.parametrize(("action", "completed"), [("mark_completed", True), ("mark_pending", False)])
+    def test_a_bulk_action_is_in_each_owners_next_sync(
+        self, admin_client: Client, alice, bob, make_task: MakeTask, action: str, completed: bool
+    ) -> None:
+        alices = [make_task("alice", completed=not completed), make_task("alice", completed=not completed)]
+        bobs = make_task("bob", completed=not completed)
+        untouched = make_task("alice", completed=completed)
+        tokens = {"alice": sync_token(alice), "bob": sync_token(bob)}
+
+        run_action(admin_client, action, [*alices, bobs, untouched])
+
+        assert changes_since(alice, tokens["alice"]) == (sorted(task.pk for task in alices), [])
+        assert changes_since(bob, tokens["bob"]) == ([bobs.pk], [])
+
+    def test_a_bulk_action_that_changes_nothing_is_not_in_the_next_sync(
+        self, admin_client: Client, alice, make_task: MakeTask
+    ) -> None:
+        task = make_task(completed=True)
+        token = sync_token(alice)
+
+        run_action(admin_client, "mark_completed", [task])
+
+        assert changes_since(alice, token) == ([], [])
+
+    def test_a_delete_is_in_the_owners_next_sync(self, admin_client: Client, alice, make_task: MakeTask) -> None:
+        task = make_task()
+        token = sync_token(alice)
+
+        admin_client.post(delete_url(task), {"post": "yes"})
+
+        assert changes_since(alice, token) == ([], [task.pk])
+
+    def test_delete_selected_is_in_each_owners_next_sync(
+        self, admin_client: Client, alice, bob, make_task: MakeTask
+    ) -> None:
+        alices, bobs = make_task("alice"), make_task("bob", deleted_at=JUN_01_2021)
+        tokens = {"alice": sync_token(alice), "bob": sync_token(bob)}
+
+        run_action(admin_client, "delete_selected", [alices, bobs], post="yes")
+
+        assert changes_since(alice, tokens["alice"]) == ([], [alices.pk])
+        assert changes_since(bob, tokens["bob"]) == ([], [bobs.pk])
+
+    def test_a_restore_is_in_the_owners_next_sync(self, admin_client: Client, alice, make_task: MakeTask) -> None:
+        task = make_task(deleted_at=JUN_01_2021)
+        token = sync_token(alice)
+
+        run_action(admin_client, "restore_from_trash", [task])
+
+        assert changes_since(alice, token) == ([task.pk], [])
+
+    def test_a_task_given_to_another_user_leaves_the_old_owners_sync_and_joins_the_new_ones(
+        self, admin_client: Client, alice, bob, make_task: MakeTask
+    ) -> None:
+        task = make_task("alice")
+        make_task("bob")
+        tokens = {"alice": sync_token(alice), "bob": sync_token(bob)}
+
+        response = admin_client.post(change_url(task), form_data(task, user_id="bob"))
+
+        assert response.status_code == 302
+        assert changes_since(alice, tokens["alice"]) == ([], [task.pk])
+        assert changes_since(bob, tokens["bob"]) == ([task.pk], [])
+        assert list(TaskTombstone.objects.values_list("user_id", "task_id")) == [("alice", task.pk)]
+
+    def test_a_task_given_back_is_live_again_in_the_first_owners_sync(
+        self, admin_client: Client, alice, make_task: MakeTask
+    ) -> None:
+        task = make_task("alice")
+        token = sync_token(alice)
+
+        admin_client.post(change_url(task), form_data(task, user_id="bob"))
+        task.refresh_from_db()
+        admin_client.post(change_url(task), form_data(task, user_id="alice"))
+
+        assert changes_since(alice, token) == ([task.pk], [])
+
+    def test_editing_without_giving_the_task_away_leaves_no_tombstone(
+        self, admin_client: Client, make_task: MakeTask
+    ) -> None:
+        task = make_task()
+
+        admin_client.post(change_url(task), form_data(task, title="Edited"))
+
+        assert not TaskTombstone.objects.exists()
 
 
 class TestAnonymous:

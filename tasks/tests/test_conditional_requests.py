@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tasks.models import Task
-from testing.concurrent_requests import send_concurrently
+from testing.concurrent_requests import Request, send_concurrently
 
 PRECONDITION_FAILED = "Precondition failed: the task has changed"
 
@@ -288,12 +288,13 @@ class TestIfMatchIsAtomic:
         alice.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token('alice')}")
         etag = etag_of(alice, task)
         bodies = [{"title": f"writer {n}"} for n in range(8)]
-        requests = [
-            (lambda client, body=body: client.patch(f"/api/tasks/{task.pk}", body, format="json", HTTP_IF_MATCH=etag))
-            if write == "patch"
-            else (lambda client: WRITES[write](client, task, HTTP_IF_MATCH=etag))
-            for body in bodies
-        ]
+
+        def request(body: dict[str, str]) -> Request:
+            if write == "patch":  # each writer a different title, so each would change the task
+                return lambda client: client.patch(f"/api/tasks/{task.pk}", body, format="json", HTTP_IF_MATCH=etag)
+            return lambda client: WRITES[write](client, task, HTTP_IF_MATCH=etag)
+
+        requests = [request(body) for body in bodies]
 
         statuses = sorted(response.status_code for response in send_concurrently(make_token("alice"), requests))
 

@@ -181,16 +181,15 @@ def test_a_write_committed_in_the_middle_of_a_sync_comes_in_the_next_delta_only(
     start = alice.get("/api/sync").json()["sync_token"]
     written = threading.Event()
 
+    def patch_on_its_own_connection() -> None:
+        client_of(token).patch(f"/api/tasks/{task.pk}", {"title": "meanwhile"}, format="json")
+        connection.close()
+
     def write_after_the_counter_is_read(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
         result = execute(sql, *args)
         if sql.startswith('SELECT "tasks_taskowner"') and not written.is_set():
             written.set()
-            writer = threading.Thread(
-                target=lambda: (
-                    client_of(token).patch(f"/api/tasks/{task.pk}", {"title": "meanwhile"}, format="json"),
-                    connection.close(),
-                )
-            )
+            writer = threading.Thread(target=patch_on_its_own_connection)
             writer.start()
             writer.join(timeout=30)
         return result
