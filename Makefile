@@ -25,15 +25,18 @@ PGBOUNCER_UNIT_TESTS ?= api/tests/test_connection_pooling.py api/tests/test_data
 	tasks/tests/test_tasks_api.py tasks/tests/test_query_counts.py tasks/tests/test_toggle.py \
 	tasks/tests/test_move.py tasks/tests/test_quota.py tasks/tests/test_list_pages.py \
 	tasks/tests/test_list_concurrent_walk.py tasks/tests/test_migrations.py \
-	tasks/tests/test_sync_concurrency.py tasks/tests/test_conditional_requests.py tasks/tests/test_sync.py
+	tasks/tests/test_sync_concurrency.py tasks/tests/test_conditional_requests.py tasks/tests/test_sync.py \
+	api/tests/test_idempotency.py api/tests/test_idempotency_concurrency.py
 PGBOUNCER_E2E_TESTS ?= e2e/test_concurrency.py e2e/test_planning.py e2e/test_graceful_shutdown.py \
-	e2e/test_scale_out.py e2e/test_database_outage.py
+	e2e/test_scale_out.py e2e/test_database_outage.py e2e/test_idempotency.py
 PGBOUNCER_PORT ?= 6432
 PGBOUNCER_URL ?= postgres://postgres@127.0.0.1:$(PGBOUNCER_PORT)/pgb_todo
 PGBOUNCER_ADMIN_URL ?= postgres://postgres@127.0.0.1:$(PGBOUNCER_PORT)/postgres
 PGBOUNCER_LOG = $${PGBOUNCER_RUN_DIR:-/tmp/todo-pgbouncer-$(PGBOUNCER_PORT)}/pgbouncer.log
 # The pinned Better Auth that the interop tests run (Node.js + npm).
 INTEROP := interop/better-auth
+# The TypeScript client generated from /openapi.json (e2e/test_typescript_client.py).
+TS_CLIENT := clients/typescript
 
 .DEFAULT_GOAL := help
 
@@ -41,7 +44,7 @@ INTEROP := interop/better-auth
 # mode explicitly: unset, DJANGO_DEBUG means production, which refuses to
 # start without real secrets. A value already in the environment is kept.
 run typecheck check-migrations schema: export DJANGO_DEBUG ?= true
-.PHONY: help venv interop run test test-sqlite test-postgres test-e2e test-pgbouncer pgbouncer-up pgbouncer-down bench bench-pgbouncer soak lint format check-migrations schema clean
+.PHONY: help venv interop typescript-client run test test-sqlite test-postgres test-e2e test-pgbouncer pgbouncer-up pgbouncer-down bench bench-pgbouncer soak lint format check-migrations schema clean
 
 help: ## List the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -63,6 +66,16 @@ interop: ## Install the pinned Better Auth for the interop tests (npm ci; skippe
 
 $(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package.json $(INTEROP)/package-lock.json
 	npm ci --prefix $(INTEROP) --no-audit --no-fund
+
+typescript-client: ## Install the pinned openapi-typescript, openapi-fetch and tsc for the client test (npm ci; skipped without npm)
+	@if command -v npm >/dev/null; then \
+		$(MAKE) --no-print-directory $(TS_CLIENT)/node_modules/.package-lock.json; \
+	else \
+		echo "make typescript-client: npm not found: the TypeScript client test will be skipped"; \
+	fi
+
+$(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
+	npm ci --prefix $(TS_CLIENT) --no-audit --no-fund
 
 run: venv ## Serve the API on http://127.0.0.1:8000 in development mode (SQLite and dev secrets unless configured)
 	$(PY) manage.py migrate --noinput
@@ -86,7 +99,7 @@ test-postgres: venv ## Run the suite on PostgreSQL (PG_TEST_URL)
 	@echo "== tests on PostgreSQL ($(PG_TEST_URL))"
 	DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
 
-test-e2e: venv interop ## End-to-end tests: gunicorn in production mode on a throwaway PostgreSQL database
+test-e2e: venv interop typescript-client ## End-to-end tests: gunicorn in production mode on a throwaway PostgreSQL database
 	@echo "== end-to-end tests (gunicorn + PostgreSQL at $(PG_TEST_URL))"
 	E2E_PG_URL=$(PG_TEST_URL) $(PY) -m pytest e2e
 
@@ -183,4 +196,5 @@ schema: venv ## Validate the OpenAPI schema (warnings are errors)
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 clean: ## Remove the virtualenv, the SQLite database and caches
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache $(INTEROP)/node_modules e2e/artifacts
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache $(INTEROP)/node_modules \
+		$(TS_CLIENT)/node_modules $(TS_CLIENT)/dist $(TS_CLIENT)/src/generated e2e/artifacts

@@ -2,10 +2,11 @@
 tasks created straight in the database. The plain helpers they call are in
 testing/; test modules import those from there, never from here."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 from rest_framework.test import APIClient
@@ -104,3 +105,11 @@ def postgresql_only() -> None:
             f"row locks (SELECT ... FOR UPDATE) need PostgreSQL; this run uses {connection.vendor}: "
             "set DATABASE_URL=postgres://... to run the concurrency tests"
         )
+
+
+@pytest.fixture
+def other_connection(postgresql_only: None) -> Iterator[psycopg.Connection[Any]]:
+    """A second PostgreSQL connection to the test database, outside Django: to
+    hold locks the service's requests then meet. Rolled back and closed at the end."""
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        yield other

@@ -1,5 +1,5 @@
 """The one place errors get their shape: `{"detail": "..."}`, plus `errors`
-for validation failures. DRF views come through `api_exception_handler`;
+for validation failures (every 422). DRF views come through `api_exception_handler`;
 Django's own 400/403/404/500 pages come through the `handler*` views below."""
 
 import logging
@@ -62,6 +62,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         response[name] = value
     if not isinstance(response.data, dict) or not isinstance(response.data.get("detail"), str):
         response.data = {"detail": _first_message(response.data)}
+    if response.status_code == status.HTTP_422_UNPROCESSABLE_ENTITY:
+        # Every 422 has the validation shape, whatever refused the request as a whole.
+        response.data["errors"] = {"non_field_errors": [response.data["detail"]]}
     return response
 
 

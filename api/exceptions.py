@@ -37,6 +37,28 @@ class SigningKeysUnavailable(exceptions.APIException):
     default_code = "signing_keys_unavailable"
 
 
+class InvalidIdempotencyKey(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Idempotency-Key must be 1 to 255 visible ASCII characters"
+    default_code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyInUse(exceptions.APIException):
+    """Another request with the same key is still running: its answer is not
+    known yet, so this one can neither replay it nor run (409, Retry-After)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A request with this Idempotency-Key is still in progress; retry after Retry-After seconds"
+    default_code = "idempotency_key_in_use"
+    wait = 1  # seconds, sent as Retry-After by DRF's exception handler
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "Idempotency-Key was already used for a different request"
+    default_code = "idempotency_key_reused"
+
+
 class PreconditionFailed(exceptions.APIException):
     """`If-Match` names no current ETag of the resource: nothing was written.
     The answer carries the current ETag, so the client can fetch and retry."""

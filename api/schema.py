@@ -1,14 +1,26 @@
 """What drf-spectacular cannot infer about every endpoint: the bearer-JWT
-scheme, the error bodies, the limits gunicorn enforces, and paths written the
-way clients call them (no trailing slash)."""
+scheme, the error bodies, the limits gunicorn enforces, `Idempotency-Key`
+where a view takes it, and paths written the way clients call them (no
+trailing slash)."""
 
 from typing import Any
 
+from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from api.exceptions import DATABASE_UNAVAILABLE_DETAIL, LengthRequired, PreconditionFailed, RequestTooLarge
+from api.exceptions import (
+    DATABASE_UNAVAILABLE_DETAIL,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    LengthRequired,
+    PreconditionFailed,
+    RequestTooLarge,
+)
+from api.idempotency import KEY_HEADER, REPLAYED_HEADER, is_idempotent
+from api.models import IDEMPOTENCY_KEY_MAX_LENGTH
 
 
 class BetterAuthJWTScheme(OpenApiAuthenticationExtension):
@@ -138,3 +150,85 @@ def strip_trailing_slash_from_paths(endpoints: list[tuple], **kwargs: Any) -> li
         (path.rstrip("/") if path != "/" else path, path_regex, method, callback)
         for path, path_regex, method, callback in endpoints
     ]
+
+
+# --- Idempotency-Key (api/idempotency.py) -------------------------------------------
+
+IDEMPOTENCY_PARAMETERS = [
+    OpenApiParameter(
+        KEY_HEADER,
+        {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH, "pattern": "^[!-~]+$"},
+        OpenApiParameter.HEADER,
+        description="A key of the client's choosing (a UUID, say), 1-255 visible ASCII characters; anything "
+        "else is a 400. Retries of this request with the same key, method, path and JSON body, by the same user "
+        "within IDEMPOTENCY_TTL_SECONDS (default 24 hours), get the first answer again, marked "
+        "`Idempotent-Replayed: true`, and change nothing. 401, 429 and 5xx answers are not kept: their retry runs.",
+    ),
+    OpenApiParameter(
+        REPLAYED_HEADER,
+        {"type": "string", "enum": ["true"]},
+        OpenApiParameter.HEADER,
+        description="Present when this is the kept first answer to an earlier request with the same "
+        "`Idempotency-Key`, replayed: nothing was done this time.",
+        response=[200, 201, 404, 409, 412, 422],
+    ),
+]
+# What the key adds to an operation's answers: the example's name, the case, its detail.
+_IDEMPOTENCY_ANSWERS = {
+    "400": (
+        "InvalidIdempotencyKey",
+        "an `Idempotency-Key` that is not 1-255 visible ASCII characters.",
+        InvalidIdempotencyKey.default_detail,
+    ),
+    "409": (
+        "IdempotencyKeyInUse",
+        "a request with the same `Idempotency-Key` is still in progress (on PostgreSQL); retry after `Retry-After`.",
+        IdempotencyKeyInUse.default_detail,
+    ),
+    "422": (
+        "IdempotencyKeyReused",
+        "the `Idempotency-Key` was already used for a different method, path or body.",
+        IdempotencyKeyReused.default_detail,
+    ),
+}
+
+
+def _error_content(code: str) -> dict[str, Any]:
+    component = "ValidationError" if code == "422" else "Error"  # every 422 has the validation shape
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}, "examples": {}}}
+
+
+def _with_case(description: str, case: str) -> str:
+    """An answer's description with one more case that gives it."""
+    return f"{description} Or: {case}" if description else case[0].upper() + case[1:]
+
+
+def _example(code: str, case: str, detail: str) -> dict[str, Any]:
+    value: dict[str, Any] = {"detail": str(detail)}
+    if code == "422":  # every 422 has the validation shape (api.error_handlers)
+        value["errors"] = {"non_field_errors": [str(detail)]}
+    return {"value": value, "summary": case[0].upper() + case[1:]}
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, plus what `@idempotent` adds to an operation: the
+    request header, the replay marker on the answers that can be replayed, and
+    the 400, 409 and 422 the key can cause."""
+
+    def takes_idempotency_key(self) -> bool:
+        action = getattr(self.view, "action", None) or self.method.lower()
+        return is_idempotent(getattr(self.view, action, None))
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = super().get_override_parameters()
+        return [*parameters, *IDEMPOTENCY_PARAMETERS] if self.takes_idempotency_key() else parameters
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None or not self.takes_idempotency_key():
+            return operation
+        for code, (name, case, detail) in _IDEMPOTENCY_ANSWERS.items():
+            answer = operation["responses"].setdefault(code, {"content": _error_content(code), "description": ""})
+            answer["description"] = _with_case(answer["description"], case)
+            answer["content"]["application/json"]["examples"][name] = _example(code, case, detail)
+        return operation

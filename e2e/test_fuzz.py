@@ -2,7 +2,8 @@
 `/openapi.json`: every operation, every check, with a valid token and without
 one. Zero 5xx and zero answers the schema does not describe.
 
-Settings (seed, examples per operation, checks) are in e2e/schemathesis.toml;
+Settings (seed, examples per operation, checks) are in e2e/schemathesis.toml,
+and a hook that keeps Idempotency-Keys apart in e2e/schemathesis_hooks.py;
 each run writes a HAR file to e2e/artifacts/, which is what the requests are
 counted from: one entry per request schemathesis actually sent.
 """
@@ -10,6 +11,7 @@ counted from: one entry per request schemathesis actually sent.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -25,6 +27,7 @@ from e2e.live import ARTIFACTS, LiveService
 from testing.tokens import mint
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 MIN_REQUESTS = 1000
 # A bound on each run so a hung service fails the test instead of stalling CI;
 # the whole module takes under a minute on two cores.
@@ -92,7 +95,14 @@ def run_schemathesis(
         command += ["--header", f"Authorization: {authorization}"]
     started = time.monotonic()
     # The working directory holds whatever state schemathesis writes, away from the repository.
-    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS)
+    result = subprocess.run(
+        command,
+        cwd=workdir,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)},
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+    )
     seconds = time.monotonic() - started
     # The console report, for whoever reads a CI failure (the token is masked in it).
     (ARTIFACTS / f"fuzz-{name}.log").write_text(result.stdout + result.stderr)

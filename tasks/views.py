@@ -14,6 +14,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle
 
 from api.exceptions import LengthRequired
+from api.idempotency import idempotent
 from api.schema import error_responses
 from api.throttling import api_throttles
 from tasks import examples
@@ -167,6 +168,10 @@ class TaskViewSet(viewsets.ModelViewSet):
             response["ETag"] = response.data["etag"]
         return response
 
+    @idempotent
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer: BaseSerializer[Task]) -> None:
         # Under the user's lock, so two creates at the limit cannot both pass
         # and two new tasks never take the same first position (nor one that
@@ -224,6 +229,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 412, 413, 415, 422, 429, 503)},
     )
     @action(detail=True, methods=["patch"])
+    @idempotent
     def complete(self, request: Request, pk: str) -> Response:
         # The id, then the body, are judged before a transaction opens (on
         # SQLite that is BEGIN IMMEDIATE, the database's write lock).
@@ -245,6 +251,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         responses={200: TaskSerializer, **error_responses(400, 401, 404, 411, 412, 413, 415, 422, 429, 503)},
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def move(self, request: Request, pk: str) -> Response:
         parse_task_id(pk)
         with self.writing() as task:  # a 404 comes before the body is judged
@@ -268,6 +275,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         },
     )
     @action(detail=False, methods=["post"], url_path="clear-completed")
+    @idempotent
     def clear_completed(self, request: Request) -> Response:
         with user_write(self.user_id):
             ids = move_all_to_trash(self.get_queryset().filter(completed=True), self.user_id)

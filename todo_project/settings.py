@@ -101,6 +101,9 @@ TASKS_MAX_PER_USER: int = env_int("TASKS_MAX_PER_USER", default=10_000, minimum=
 # How long a deleted task stays in the trash before `manage.py purge_trash`
 # removes it; also how long a sync token stays valid.
 TRASH_RETENTION_DAYS: int = env_int("TRASH_RETENTION_DAYS", default=30, minimum=1)
+# How long an Idempotency-Key's first answer is replayed to its retries (a day);
+# `manage.py purge_idempotency_keys` deletes the older ones.
+IDEMPOTENCY_TTL_SECONDS: int = env_int("IDEMPOTENCY_TTL_SECONDS", default=24 * 60 * 60, minimum=1)
 # Per client address, counted in the same cache: requests that fail
 # authentication (generous to an office behind one NAT address, a trickle for a
 # flood: docs/decisions/client-address-limits.md), and requests for the
@@ -430,7 +433,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_RENDERER_CLASSES": ["api.renderers.UTF8JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.AlwaysJSONNegotiation",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the Idempotency-Key of the views that take one.
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.error_handlers.api_exception_handler",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
 }

@@ -184,3 +184,30 @@ class TestConfiguredOrigins:
         response = preflight(api_client, "/api/tasks", origin, "POST")
 
         assert cors_headers(response) == set()
+
+
+@pytest.mark.django_db
+class TestIdempotencyKeyFromTheBrowser:
+    def test_preflight_allows_the_idempotency_key(self, api_client):
+        headers = "authorization,content-type,idempotency-key"
+
+        response = preflight(api_client, "/api/tasks", "http://localhost:3000", "POST", headers=headers)
+
+        assert response.status_code == 200
+        assert {"authorization", "content-type", "idempotency-key"} <= listed(response["Access-Control-Allow-Headers"])
+
+    def test_the_replay_marker_is_readable_by_the_browser(self, alice):
+        def create():
+            return alice.post(
+                "/api/tasks",
+                {"title": "Buy milk"},
+                format="json",
+                HTTP_ORIGIN="http://localhost:3000",
+                HTTP_IDEMPOTENCY_KEY="browser-key",
+            )
+
+        create()
+        replay = create()
+
+        assert replay["Idempotent-Replayed"] == "true"
+        assert "idempotent-replayed" in listed(replay["Access-Control-Expose-Headers"])
