@@ -28,7 +28,8 @@ PGBOUNCER_UNIT_TESTS ?= api/tests/test_connection_pooling.py api/tests/test_data
 	tasks/tests/test_sync_concurrency.py tasks/tests/test_conditional_requests.py tasks/tests/test_sync.py \
 	api/tests/test_idempotency.py api/tests/test_idempotency_concurrency.py
 PGBOUNCER_E2E_TESTS ?= e2e/test_concurrency.py e2e/test_planning.py e2e/test_graceful_shutdown.py \
-	e2e/test_scale_out.py e2e/test_database_outage.py e2e/test_idempotency.py
+	e2e/test_scale_out.py e2e/test_database_outage.py e2e/test_idempotency.py \
+	e2e/test_retries_after_a_cut.py e2e/test_sync_through_nginx.py
 PGBOUNCER_PORT ?= 6432
 PGBOUNCER_URL ?= postgres://postgres@127.0.0.1:$(PGBOUNCER_PORT)/pgb_todo
 PGBOUNCER_ADMIN_URL ?= postgres://postgres@127.0.0.1:$(PGBOUNCER_PORT)/postgres
