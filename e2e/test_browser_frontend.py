@@ -40,7 +40,10 @@ def task_row(page: Page, task_id: int) -> Locator:
 
 
 def tasks_of(pg: psycopg.Connection[Any], user_id: str) -> dict[str, tuple[int, bool]]:
-    rows = pg.execute("SELECT title, id, completed FROM tasks_task WHERE user_id = %s", [user_id]).fetchall()
+    # Live tasks: a delete moves a task to the trash.
+    rows = pg.execute(
+        "SELECT title, id, completed FROM tasks_task WHERE user_id = %s AND deleted_at IS NULL", [user_id]
+    ).fetchall()
     return {title: (task_id, completed) for title, task_id, completed in rows}
 
 
