@@ -26,7 +26,7 @@ PGBOUNCER_UNIT_TESTS ?= api/tests/test_connection_pooling.py api/tests/test_data
 	tasks/tests/test_move.py tasks/tests/test_quota.py tasks/tests/test_list_pages.py \
 	tasks/tests/test_list_concurrent_walk.py tasks/tests/test_migrations.py \
 	tasks/tests/test_sync_concurrency.py tasks/tests/test_conditional_requests.py \
-	api/tests/test_idempotency.py api/tests/test_idempotency_concurrency.py
+	api/tests/test_idempotency.py
 PGBOUNCER_E2E_TESTS ?= e2e/test_concurrency.py e2e/test_planning.py e2e/test_graceful_shutdown.py \
 	e2e/test_scale_out.py e2e/test_database_outage.py e2e/test_idempotency.py \
 	e2e/test_retries_after_a_cut.py e2e/test_sync_through_nginx.py
