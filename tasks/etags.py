@@ -7,7 +7,6 @@ instance and after restarts. Strong: two equal ETags mean byte-equal tasks.
 """
 
 from hashlib import blake2b
-from typing import Any
 
 from django.utils.http import parse_etags
 from rest_framework.request import Request
@@ -30,8 +29,3 @@ def check_if_match(request: Request, current_etag: str) -> None:
     tags = parse_etags(header)
     if tags != ["*"] and current_etag not in tags:
         raise PreconditionFailed(current_etag)
-
-
-def etag_of(representation: dict[str, Any]) -> str:
-    """The ETag of a task as the API represents it (its `etag` field)."""
-    return str(representation["etag"])
