@@ -11,7 +11,8 @@ import pytest
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
-from tasks.models import Task, TaskOwner
+from tasks.changes import lock_for_writing
+from tasks.models import Task
 from testing import processes
 from testing.credentials import signing_key
 from testing.tokens import mint
@@ -79,10 +80,10 @@ def bob(client_for: Callable[[str], APIClient]) -> APIClient:
 def make_task(db: None) -> Callable[..., Task]:
     def _make(user_id: str = "alice", **fields: Any) -> Task:
         """A task of `user_id`, written as the API writes one: under the
-        user's lock, so it has its change number (GET /api/sync)."""
+        user's write locks, so it has its change number (GET /api/sync)."""
         fields.setdefault("title", "Buy milk")
         with transaction.atomic():
-            TaskOwner.lock(user_id)
+            lock_for_writing(user_id, order=True)
             return Task.objects.create(user_id=user_id, **fields)
 
     return _make

@@ -10,7 +10,8 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 
-from tasks.models import Task, TaskOwner, TaskTombstone, current_change, first_position
+from tasks.changes import lock_for_writing
+from tasks.models import Task, TaskTombstone, change_number, first_position
 from tasks.quota import TaskLimitReached
 from tasks.trash import purge, restore
 
@@ -60,12 +61,12 @@ class InTrashFilter(admin.SimpleListFilter):
 
 
 def lock_users(user_ids: set[str]) -> list[str]:
-    """Take each user's next change number (TaskOwner.lock), in sorted
-    order, so two admin writes over the same users never deadlock; call it
-    in a transaction. The users, sorted."""
+    """Take each user's write locks with the order lock (tasks/changes.py),
+    in sorted order, so two admin writes over the same users never
+    deadlock; call it in a transaction. The users, sorted."""
     users = sorted(user_ids)
     for user_id in users:
-        TaskOwner.lock(user_id)
+        lock_for_writing(user_id, order=True)
     return users
 
 
@@ -114,8 +115,8 @@ class TaskAdmin(admin.ModelAdmin):
     actions = ["mark_completed", "mark_pending", "restore_from_trash"]
 
     # Every write here is a change like any other for GET /api/sync: it
-    # takes the owner's change number first (TaskOwner.lock, in the admin's
-    # transaction), so what it writes records that number, and a purge
+    # takes the owners' write locks first (lock_users, in the admin's
+    # transaction), what it writes records a change number, and a purge
     # leaves tombstones, as the API's writes do.
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Task]:
@@ -127,8 +128,8 @@ class TaskAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Task, form: ModelForm[Task], change: bool) -> None:
         """A save that changes nothing is not a change: updated_at stays.
-        Any other save runs under the owner's lock (the admin view runs in a
-        transaction). A task added (Task.save gives it its position) or
+        Any other save runs under the owner's write locks (the admin view
+        runs in a transaction). A task added (Task.save gives it its position) or
         given to another user goes first in that user's manual order, as the
         API's creates do; the user it was taken from gets a tombstone, so
         their next sync drops it."""
@@ -139,7 +140,7 @@ class TaskAdmin(admin.ModelAdmin):
         if previous_owner is not None and previous_owner != obj.user_id:
             obj.position = first_position(obj.user_id)
             TaskTombstone.objects.create(
-                user_id=previous_owner, task_id=obj.pk, change_seq=current_change(previous_owner)
+                user_id=previous_owner, task_id=obj.pk, change_seq=change_number(previous_owner)
             )
         super().save_model(request, obj, form, change)
 
@@ -173,7 +174,7 @@ class TaskAdmin(admin.ModelAdmin):
                     completed=completed,
                     updated_at=now,
                     completed_at=now if completed else None,
-                    change_seq=current_change(user_id),
+                    change_seq=change_number(user_id),
                 )
         state = "completed" if completed else "pending"
         self.message_user(request, f"{changed} task(s) marked as {state}.", messages.SUCCESS)

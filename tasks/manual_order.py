@@ -1,8 +1,8 @@
 """Moving a task in its owner's manual order (`POST /api/tasks/{id}/move`).
 
-Callers hold TaskOwner.lock for the task's user, so the neighbours read here
-stay the neighbours until the move commits, and concurrent moves and creates
-of one user take their gaps one after another.
+Callers hold the user's order lock (tasks/changes.py), so the neighbours
+read here stay the neighbours until the move commits, and concurrent moves
+and creates of one user take their gaps one after another.
 
 Tasks in the trash keep their positions (a restore puts a task back in its
 place), so new keys are found among every task of the user, the trash
@@ -13,7 +13,7 @@ from django.db.models import CharField, Min, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from tasks.models import Task, current_change
+from tasks.models import Task, change_number
 from tasks.positions import KEY_MAX_LENGTH, key_between, keys_between
 
 # Windows of neighbours tried, in turn, when a gap has no short key left.
@@ -70,7 +70,7 @@ def respace(task: Task, others: QuerySet[Task], lower: str | None, upper: str | 
             task_key = key
             continue
         neighbour.position, neighbour.updated_at = key, now
-        neighbour.change_seq = current_change(task.user_id)
+        neighbour.change_seq = change_number(task.user_id)
         neighbours.append(neighbour)
     Task.all_objects.bulk_update(neighbours, ["position", "updated_at", "change_seq"])
     return task_key

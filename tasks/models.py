@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import Func, Subquery
 from django.db.models.functions import Coalesce, Length, Lower, Trim
@@ -48,8 +48,8 @@ class CodePointOrderCharField(models.CharField):
 def first_position(user_id: str) -> str:
     """A position before every task of the user, the trash included (a
     restored task goes back to its place, which nobody may have taken).
-    Unlocked: the API takes it under TaskOwner.lock; the unique constraint
-    guards every other caller."""
+    Unlocked: the API takes it holding the user's order lock
+    (tasks/changes.py); the unique constraint guards every other caller."""
     first = Task.all_objects.filter(user_id=user_id).aggregate(first=models.Min("position"))["first"]
     return key_between(None, first)
 
@@ -66,11 +66,33 @@ class LiveTaskManager(models.Manager["Task"]):
         return super().get_queryset().filter(deleted_at__isnull=True)
 
 
-def current_change(user_id: str) -> Coalesce:
-    """The user's change number, as the write that holds TaskOwner.lock has
-    just taken it: the value every row that write touches records. (0 for a
-    user with no counter yet: only a write outside the API, such as a
-    fixture, gets there.)"""
+CHANGE_NUMBER_SEQUENCE = "tasks_change_number_seq"
+
+
+class NextChangeNumber(Func):
+    """The next value of PostgreSQL's change number sequence (migration
+    0008), taken once per statement (a subquery without outer references
+    runs once): the rows one UPDATE writes share a number."""
+
+    template = f"(SELECT nextval('{CHANGE_NUMBER_SEQUENCE}'))"
+    output_field = models.BigIntegerField()
+
+
+def change_number(user_id: str) -> Func:
+    """The change number for a row a write of the user's tasks writes now,
+    holding the user's write lock (tasks/changes.py):
+
+    - PostgreSQL: the next value of one sequence, for every user. The
+      sequence takes no lock, so writes of one user never wait for each other
+      here; GET /api/sync waits for those in progress instead.
+    - SQLite runs one write at a time and has no sequences: the user's
+      counter (TaskOwner), which the write lock has just moved on (0 for a
+      user with no counter yet: only a write outside the API, such as a
+      fixture, gets there).
+
+    docs/decisions/sync-change-numbers.md"""
+    if connection.vendor == "postgresql":
+        return NextChangeNumber()
     return Coalesce(Subquery(TaskOwner.objects.filter(user_id=user_id).values("change_seq")[:1]), 0)
 
 
@@ -95,7 +117,7 @@ class Task(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     # When the task went to the trash; null while it is live.
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # The owner's change number of the last write to this row: what
+    # The change number of the last write to this row: what
     # GET /api/sync compares with a token (docs/decisions/sync-change-numbers.md).
     # db_default: rows the previous version of the app inserts during an
     # upgrade get 0 from the database.
@@ -175,9 +197,9 @@ class Task(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Keep `updated_at` moving on every save, and equal to `created_at` on
         the first one, and record the change number of the write (the caller
-        holds TaskOwner.lock). Writes that name their fields also write
+        holds the user's write lock, tasks/changes.py). Writes that name their fields also write
         `updated_at` and `change_seq`."""
-        self.change_seq = current_change(self.user_id)
+        self.change_seq = change_number(self.user_id)
         if self._state.adding:
             self.updated_at = self.created_at
             if not self.position:
@@ -200,11 +222,11 @@ class Task(models.Model):
     def set_completed(self, completed: bool | None) -> None:
         """Flip `completed` (None) or set it, saving only a change.
 
-        Call it holding TaskOwner.lock for the task's user, on a row read
-        after taking it: the lock makes concurrent flips queue up, so each
-        sees the state the previous one left, answers with the state it
-        produced, and stamps updated_at once it holds the lock, in the order
-        of the flips. (One
+        Call it on a row read with its lock (SELECT ... FOR UPDATE, inside
+        the user's write lock): the row lock makes concurrent flips of the
+        task queue up, so each sees the state the previous one left, answers
+        with the state it produced, and stamps updated_at once it holds the
+        lock, in the order of the flips. (One
         UPDATE ... RETURNING in autocommit would save two round trips but lose
         both: its updated_at is computed before it waits, and it commits even
         when the worker that sent it has died; docs/decisions/toggle-row-lock.md.)
@@ -216,30 +238,25 @@ class Task(models.Model):
 
 
 class TaskOwner(models.Model):
-    """One row per user id that a token names (not a user record: users live
-    in Better Auth). Every write to a user's tasks first takes the next
-    change number here, which locks the row until the write commits, so:
-
-    - one user's writes run one after another (a create checks the quota and
-      takes the first position, a move takes a gap, a flip reads the state
-      the previous one left), and never wait for another user's;
-    - change numbers commit in the order they were taken, so a reader that
-      sees change N has seen every change before it: GET /api/sync's
-      guarantee (docs/decisions/sync-change-numbers.md)."""
+    """A user's change counter on SQLite, which has no sequences: one row per
+    user id that a token names (not a user record: users live in Better
+    Auth). SQLite runs one write transaction at a time, so the numbers a
+    user's writes take here commit in order. PostgreSQL uses the sequence
+    instead (change_number) and leaves these rows as they are.
+    docs/decisions/sync-change-numbers.md"""
 
     user_id = models.CharField(max_length=USER_ID_MAX_LENGTH, unique=True)
-    # The number of the user's last write.
+    # The number of the user's last write (SQLite).
     change_seq = models.BigIntegerField(default=0, db_default=0)
 
     def __str__(self) -> str:
         return self.user_id
 
     @classmethod
-    def lock(cls, user_id: str) -> None:
-        """Take the user's next change number, locking their row until the
-        transaction ends (creating it on their first write). Call it inside
-        transaction.atomic(), before reading anything the write depends on;
-        rows written then record it (current_change)."""
+    def take_next_number(cls, user_id: str) -> None:
+        """Move the user's counter on (creating it on their first write);
+        rows the transaction writes then record it (change_number). Call it
+        inside transaction.atomic(), as its first statement."""
         bump = cls.objects.filter(user_id=user_id)
         if bump.update(change_seq=models.F("change_seq") + 1):
             return

@@ -15,7 +15,8 @@ class TaskLimitReached(APIException):
 
 
 def check_room_for_one_more(live_tasks: int) -> None:
-    """Refuse a task beyond the limit. The count must be read under
-    TaskOwner.lock, or two creates at the limit could both pass."""
+    """Refuse a task beyond the limit. The count must be read under the
+    user's order lock (tasks/changes.py), or two creates at the limit could
+    both pass."""
     if live_tasks >= settings.TASKS_MAX_PER_USER:
         raise TaskLimitReached()

@@ -1,13 +1,12 @@
 """GET /api/sync: what changed in a user's tasks since a sync token.
 
-Every write to a user's tasks takes the next number of the user's change
-counter (TaskOwner.lock) before it reads or writes anything, holds that row
-lock until it commits, and stamps the rows it writes with the number
-(`change_seq`; tombstones for purged tasks). So one user's change numbers
-commit in the order they were taken. A reader that, in one snapshot, sees
-the counter at N sees every change numbered N or less, and none above it,
-whatever order other users' transactions commit in. The token carries that
-N. (docs/decisions/sync-change-numbers.md)
+Every write to a user's tasks stamps the rows it writes with a change
+number (`change_seq`; tombstones for purged tasks). A sync waits for the
+user's writes in progress to commit and keeps new ones out while it reads
+(tasks/changes.py, lock_for_reading_changes), so it sees every change
+numbered N or less, where N is what its token carries, and no later change
+will ever be numbered N or less, whatever order transactions commit in.
+(docs/decisions/sync-change-numbers.md)
 """
 
 from __future__ import annotations
@@ -21,11 +20,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, transaction
+from django.db import transaction
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from tasks.models import Task, TaskOwner, TaskTombstone
+from tasks.changes import lock_for_reading_changes
+from tasks.models import Task, TaskTombstone
 
 TOKEN_SALT = "tasks.sync.token"  # noqa: S105 (a signing salt, not a secret)
 TOKEN_VERSION = 1
@@ -80,13 +80,11 @@ class Changes:
 
 def read_changes(user_id: str, since: int | None, fields: Sequence[str]) -> Changes:
     """Every live task of the user (since=None), or those written after
-    change `since` and the ids of those trashed or purged after it; all read
-    in one snapshot, with the counter that the next token carries."""
-    outermost = not connection.in_atomic_block
+    change `since` and the ids of those trashed or purged after it, with the
+    change number that the next token carries; the user's writes wait
+    meanwhile, so the statements read one state of their tasks."""
     with transaction.atomic(savepoint=False):  # reads only: nothing to undo
-        if outermost:  # (inside a caller's transaction, its isolation holds)
-            _read_one_snapshot()
-        change_seq = TaskOwner.objects.filter(user_id=user_id).values_list("change_seq", flat=True).first() or 0
+        change_seq = lock_for_reading_changes(user_id)
         if since is not None and since > change_seq:
             # Only a database restored from an older backup gets here: this
             # client holds changes the database no longer has.
@@ -101,15 +99,3 @@ def read_changes(user_id: str, since: int | None, fields: Sequence[str]) -> Chan
         # A task that left the user and came back (admin) is live: not deleted.
         deleted = sorted(set(gone) - {row.id for row in rows})
         return Changes(rows, deleted, change_seq)
-
-
-def _read_one_snapshot() -> None:
-    """Make the statements of this transaction read one snapshot. PostgreSQL
-    gives each statement of a READ COMMITTED transaction its own, so a
-    write committing between two of them could be half seen; REPEATABLE
-    READ takes one for the whole transaction (Django offers no per-
-    transaction isolation, hence the statement). SQLite's transaction (BEGIN
-    IMMEDIATE here) already reads one state of the database."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

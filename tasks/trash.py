@@ -2,9 +2,10 @@
 for good (by the user, or by `manage.py purge_trash` after
 TRASH_RETENTION_DAYS).
 
-Every function here writes, and its caller holds TaskOwner.lock for the
-user: the writes record the change number that lock took, which is how
-GET /api/sync learns about them. A purged task leaves a TaskTombstone.
+Every function here writes, and its caller holds the user's write locks
+with the order lock (tasks/changes.py): the rows written record a change
+number, which is how GET /api/sync learns about them. A purged task leaves
+a TaskTombstone.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from tasks.models import Task, TaskOwner, TaskTombstone, current_change
+from tasks.changes import lock_for_writing
+from tasks.models import Task, TaskTombstone, change_number
 from tasks.quota import check_room_for_one_more
 
 
@@ -25,14 +27,17 @@ def move_to_trash(task: Task) -> None:
     """Trash a live task. Its fields, `updated_at` included, stay as they
     were: a restore brings them back."""
     task.deleted_at = timezone.now()
-    Task.all_objects.filter(pk=task.pk).update(deleted_at=task.deleted_at, change_seq=current_change(task.user_id))
+    Task.all_objects.filter(pk=task.pk).update(deleted_at=task.deleted_at, change_seq=change_number(task.user_id))
 
 
 def move_all_to_trash(tasks: QuerySet[Task], user_id: str) -> list[int]:
-    """Trash the user's live `tasks` in one step; their ids, ascending."""
-    ids = sorted(tasks.filter(user_id=user_id, deleted_at__isnull=True).values_list("pk", flat=True))
+    """Trash the user's live `tasks` in one step; their ids, ascending. The
+    rows are locked as they are read, so a task flipped meanwhile is judged
+    as the flip left it."""
+    live = tasks.filter(user_id=user_id, deleted_at__isnull=True).select_for_update()
+    ids = sorted(live.values_list("pk", flat=True))
     if ids:
-        Task.all_objects.filter(pk__in=ids).update(deleted_at=timezone.now(), change_seq=current_change(user_id))
+        Task.all_objects.filter(pk__in=ids).update(deleted_at=timezone.now(), change_seq=change_number(user_id))
     return ids
 
 
@@ -48,10 +53,10 @@ def restore(task: Task) -> None:
 def purge(tasks: QuerySet[Task], user_id: str) -> int:
     """Delete the user's `tasks` for good, leaving a tombstone for each, so a
     sync that started before knows they are gone. How many were deleted."""
-    ids = list(tasks.filter(user_id=user_id).values_list("pk", flat=True))
+    ids = list(tasks.filter(user_id=user_id).select_for_update().values_list("pk", flat=True))
     if ids:
         TaskTombstone.objects.bulk_create(
-            TaskTombstone(user_id=user_id, task_id=task_id, change_seq=current_change(user_id)) for task_id in ids
+            TaskTombstone(user_id=user_id, task_id=task_id, change_seq=change_number(user_id)) for task_id in ids
         )
         Task.all_objects.filter(pk__in=ids).delete()
     return len(ids)
@@ -64,15 +69,15 @@ def retention_cutoff(now: datetime | None = None) -> datetime:
 
 def purge_expired(now: datetime | None = None) -> tuple[int, int]:
     """What `manage.py purge_trash` does: purge the tasks trashed more than
-    TRASH_RETENTION_DAYS ago, one user at a time (each under their lock, in
-    its own transaction), then drop tombstones older than that: no valid
+    TRASH_RETENTION_DAYS ago, one user at a time (each under their write
+    locks, in its own transaction), then drop tombstones older than that: no valid
     sync token predates them. Returns (tasks purged, tombstones dropped)."""
     cutoff = retention_cutoff(now)
     expired = Task.all_objects.filter(deleted_at__lt=cutoff)
     purged = 0
     for user_id in _distinct_users(expired):
         with transaction.atomic():
-            TaskOwner.lock(user_id)
+            lock_for_writing(user_id, order=True)
             purged += purge(expired, user_id)
     dropped, _ = TaskTombstone.objects.filter(purged_at__lt=cutoff).delete()
     return purged, dropped

@@ -161,7 +161,7 @@ class TrashViewSet(viewsets.GenericViewSet):
         },
     )
     def empty(self, request: Request) -> Response:
-        with user_write(self.user_id):
+        with user_write(self.user_id, order=True):
             deleted = purge(self.get_queryset(), self.user_id)
         return Response({"deleted": deleted})
 
@@ -174,7 +174,7 @@ class TrashViewSet(viewsets.GenericViewSet):
     )
     def destroy(self, request: Request, pk: str) -> Response:
         parse_task_id(pk)
-        with user_write(self.user_id):
+        with user_write(self.user_id, order=True):
             purge(self.get_queryset().filter(pk=self.get_object().pk), self.user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -188,7 +188,7 @@ class TrashViewSet(viewsets.GenericViewSet):
     )
     def restore(self, request: Request, pk: str) -> Response:
         parse_task_id(pk)
-        with user_write(self.user_id):
+        with user_write(self.user_id, order=True):
             task = self.get_object()
             restore(task)
         data = TaskSerializer(task).data

@@ -18,7 +18,7 @@ from api.idempotency import idempotent
 from api.schema import error_responses
 from api.throttling import api_throttles
 from tasks import examples
-from tasks.changes import user_write
+from tasks.changes import read_with_sync_lock, user_write
 from tasks.conditional_schema import IF_MATCH, IF_NONE_MATCH, LOCATION_HEADER, NOT_MODIFIED, etag_header
 from tasks.etags import check_if_match
 from tasks.list_schema import LIST_PARAMETERS, LIST_RESPONSE, PAGE_EXAMPLES
@@ -141,12 +141,14 @@ class TaskViewSet(viewsets.ModelViewSet):
             return TaskUpdateSerializer
         return TaskSerializer
 
-    def get_object(self) -> Task:
+    def get_object(self, queryset: QuerySet[Task] | None = None) -> Task:
         """DRF's contract (the caller's task by the id in the path, then the
         object permissions), with every bad id a 404 before any query, and
-        get() rather than DRF's filter: no ORDER BY for a single row."""
+        get() rather than DRF's filter: no ORDER BY for a single row.
+        `queryset` narrows get_queryset() (a write reads the row locked)."""
+        queryset = self.get_queryset() if queryset is None else queryset
         try:
-            task = self.get_queryset().get(pk=parse_task_id(self.kwargs["pk"]))
+            task = queryset.get(pk=parse_task_id(self.kwargs["pk"]))
         except Task.DoesNotExist:
             raise task_not_found() from None
         self.check_object_permissions(self.request, task)
@@ -173,11 +175,11 @@ class TaskViewSet(viewsets.ModelViewSet):
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: BaseSerializer[Task]) -> None:
-        # Under the user's lock, so two creates at the limit cannot both pass
-        # and two new tasks never take the same first position (nor one that
-        # a task in the trash keeps for its restore).
+        # Under the user's order lock, so two creates at the limit cannot both
+        # pass and two new tasks never take the same first position (nor one
+        # that a task in the trash keeps for its restore).
         user_id = self.user_id
-        with user_write(user_id):
+        with user_write(user_id, order=True):
             tasks = Task.all_objects.filter(user_id=user_id).aggregate(
                 live=Count("pk", filter=Q(deleted_at__isnull=True)), first=Min("position")
             )
@@ -203,20 +205,23 @@ class TaskViewSet(viewsets.ModelViewSet):
             move_to_trash(task)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def get_object_if_matched(self) -> Task:
-        task = self.get_object()
+    def get_locked_object_if_matched(self) -> Task:
+        task = self.get_object(read_with_sync_lock(self.get_queryset(), self.user_id).select_for_update())
         if "If-Match" in self.request.headers:  # the ETag is computed only when asked for
             check_if_match(self.request, TaskSerializer(task).data["etag"])
         return task
 
     @contextmanager
-    def writing(self) -> Iterator[Task]:
-        """The write to the task in the path, in a transaction that holds the
-        user's lock (TaskOwner.lock) from its first statement: a 404 for
-        anything but the caller's live task, then `If-Match` (a 412 writes
-        nothing), checked under the lock the write holds, so of two writes
-        sent with the same ETag only the first passes."""
-        with user_write(self.user_id, self.get_object_if_matched) as task:
+    def writing(self, *, order: bool = False) -> Iterator[Task]:
+        """The write to the task in the path, in a transaction that takes the
+        user's write locks first (tasks/changes.py; `order` for a move),
+        then reads the task with its row lock: a 404 for anything but the
+        caller's live task, then `If-Match` (a 412 writes nothing), checked
+        under the row lock the write holds, so of two writes sent with the
+        same ETag only the first passes."""
+        with user_write(
+            self.user_id, self.get_locked_object_if_matched, order=order, read_takes_sync_lock=True
+        ) as task:
             yield task
 
     @extend_schema(
@@ -255,7 +260,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     @idempotent
     def move(self, request: Request, pk: str) -> Response:
         parse_task_id(pk)
-        with self.writing() as task:  # a 404 comes before the body is judged
+        with self.writing(order=True) as task:  # a 404 comes before the body is judged
             body = TaskMoveSerializer(data=request.data, context={"task": task})
             body.is_valid(raise_exception=True)
             move_after(task, body.validated_data["after"])
@@ -278,6 +283,6 @@ class TaskViewSet(viewsets.ModelViewSet):
     @action(detail=False, methods=["post"], url_path="clear-completed")
     @idempotent
     def clear_completed(self, request: Request) -> Response:
-        with user_write(self.user_id):
+        with user_write(self.user_id, order=True):
             ids = move_all_to_trash(self.get_queryset().filter(completed=True), self.user_id)
         return Response({"trashed": len(ids), "ids": ids})

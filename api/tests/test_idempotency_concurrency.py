@@ -20,7 +20,8 @@ from rest_framework.test import APIClient
 
 from api.idempotency import lock_id
 from api.models import IdempotencyRecord
-from tasks.models import Task, TaskOwner
+from tasks.changes import ORDER_LOCK, user_lock_key
+from tasks.models import Task
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql_only")]
 
@@ -67,16 +68,15 @@ def in_background(send: Callable[[], Any]) -> Iterator[Future[Any]]:
 
 
 @pytest.fixture
-def owner_row_held(other_connection: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
-    """Alice's owner row locked by another connection: her creates wait on it
-    mid-transaction, holding their key, until `.commit()`."""
-    TaskOwner.objects.create(user_id="alice")
-    other_connection.execute("SELECT id FROM tasks_taskowner WHERE user_id = %s FOR UPDATE", ["alice"])
+def order_lock_held(other_connection: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """Alice's order lock held by another connection's transaction: her
+    creates wait on it mid-transaction, holding their key, until `.commit()`."""
+    other_connection.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ORDER_LOCK, user_lock_key("alice")])
     return other_connection
 
 
 def test_a_repeat_while_the_first_runs_is_a_409_with_retry_after_then_replays_the_first(
-    client_for: Callable[[str], APIClient], owner_row_held: psycopg.Connection[Any]
+    client_for: Callable[[str], APIClient], order_lock_held: psycopg.Connection[Any]
 ) -> None:
     with in_background(lambda: create(client_for("alice"))) as first:
         wait_for_a_request_waiting_on_a_lock()
@@ -87,7 +87,7 @@ def test_a_repeat_while_the_first_runs_is_a_409_with_retry_after_then_replays_th
         assert repeat.json() == {"detail": IN_USE_DETAIL}
         assert repeat["Retry-After"] == "1"
         assert "Idempotent-Replayed" not in repeat
-        owner_row_held.commit()
+        order_lock_held.commit()
         first_answer = first.result(timeout=WAIT_LIMIT)
 
     retry = create(client_for("alice"))
@@ -99,11 +99,11 @@ def test_a_repeat_while_the_first_runs_is_a_409_with_retry_after_then_replays_th
     assert Task.objects.filter(user_id="alice").count() == 1
 
 
-def test_the_409_is_not_kept(client_for: Callable[[str], APIClient], owner_row_held: psycopg.Connection[Any]) -> None:
+def test_the_409_is_not_kept(client_for: Callable[[str], APIClient], order_lock_held: psycopg.Connection[Any]) -> None:
     with in_background(lambda: create(client_for("alice"), key="first")) as first:
         wait_for_a_request_waiting_on_a_lock()
         repeat = create(client_for("alice"), key="first")
-        owner_row_held.commit()
+        order_lock_held.commit()
         first.result(timeout=WAIT_LIMIT)
 
     assert repeat.status_code == 409
@@ -111,14 +111,14 @@ def test_the_409_is_not_kept(client_for: Callable[[str], APIClient], owner_row_h
 
 
 def test_a_key_in_flight_blocks_neither_another_key_nor_another_user(
-    client_for: Callable[[str], APIClient], owner_row_held: psycopg.Connection[Any]
+    client_for: Callable[[str], APIClient], order_lock_held: psycopg.Connection[Any]
 ) -> None:
     with in_background(lambda: create(client_for("alice"))) as first:
         wait_for_a_request_waiting_on_a_lock()
 
         bobs = create(client_for("bob"))  # the same key, another user: his own owner row
 
-        owner_row_held.commit()
+        order_lock_held.commit()
         first.result(timeout=WAIT_LIMIT)
 
     assert bobs.status_code == 201
@@ -126,7 +126,7 @@ def test_a_key_in_flight_blocks_neither_another_key_nor_another_user(
 
 
 def test_a_request_whose_connection_dies_mid_transaction_leaves_neither_effect_nor_lock(
-    client_for: Callable[[str], APIClient], owner_row_held: psycopg.Connection[Any]
+    client_for: Callable[[str], APIClient], order_lock_held: psycopg.Connection[Any]
 ) -> None:
     """What a worker killed mid-request leaves: PostgreSQL ends the
     transaction with the connection, and the advisory lock with it."""
@@ -135,7 +135,7 @@ def test_a_request_whose_connection_dies_mid_transaction_leaves_neither_effect_n
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
         cut_off = first.result(timeout=WAIT_LIMIT)
-    owner_row_held.commit()
+    order_lock_held.commit()
 
     retry = create(client_for("alice"))
 

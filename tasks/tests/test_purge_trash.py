@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tasks.models import Task, TaskOwner, TaskTombstone
+from tasks.changes import lock_for_writing
+from tasks.models import Task, TaskTombstone
 from tasks.trash import purge_expired, restore
 from testing.sync import changes_since, sync_token
 
@@ -133,18 +134,13 @@ def test_dry_run_counts_and_writes_nothing(trash_of_every_age) -> None:
     )
 
 
-def test_each_users_purge_takes_that_users_change_number(trash_of_every_age) -> None:
-    counters = dict(TaskOwner.objects.values_list("user_id", "change_seq"))
+def test_each_users_purge_is_in_that_users_next_sync(trash_of_every_age, alice, bob) -> None:
+    tokens = {"alice": sync_token(alice), "bob": sync_token(bob)}
 
     purge_trash()
 
-    assert dict(TaskOwner.objects.values_list("user_id", "change_seq")) == {
-        user_id: counter + 1 for user_id, counter in counters.items()
-    }
-    assert set(TaskTombstone.objects.values_list("user_id", "change_seq")) == {
-        ("alice", counters["alice"] + 1),
-        ("bob", counters["bob"] + 1),
-    }
+    assert changes_since(alice, tokens["alice"]) == ([], [trash_of_every_age["old"].pk])
+    assert changes_since(bob, tokens["bob"]) == ([], [trash_of_every_age["bobs_old"].pk])
 
 
 @pytest.mark.parametrize("count", [1, 30])
@@ -152,15 +148,15 @@ def test_a_users_purge_is_a_fixed_number_of_queries(make_task, django_assert_num
     for _ in range(count):
         make_task(deleted_at=timezone.now() - 31 * DAY)
 
-    # the users, then (a savepoint around) the lock, the ids, the tombstones
-    # and the delete, then the tombstones dropped
+    # the users, then (a savepoint around) the user's locks, the ids, the
+    # tombstones and the delete, then the tombstones dropped
     with django_assert_num_queries(8):
         assert purge_expired() == (count, 0)
 
 
 class TestBesideTraffic:
     """On PostgreSQL, with real transactions: each user's purge waits for
-    that user's write in progress (TaskOwner.lock), and two runs at once
+    that user's write in progress (its order lock), and two runs at once
     purge each task once."""
 
     pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql_only")]
@@ -173,7 +169,7 @@ class TestBesideTraffic:
         def restoring() -> None:
             try:
                 with transaction.atomic():
-                    TaskOwner.lock("alice")
+                    lock_for_writing("alice", order=True)
                     locked.set()
                     time.sleep(0.5)  # the purge starts meanwhile, and must wait for this lock
                     restore(Task.all_objects.get(pk=task.pk))

@@ -169,33 +169,48 @@ def test_a_client_applying_every_delta_never_diverges_under_concurrent_writers(m
     assert syncer.copy == live
 
 
+def waiting_for_a_lock() -> bool:
+    """Whether a transaction other than this connection's waits for a lock."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()")
+        (waiting,) = cursor.fetchone()
+    return waiting > 0
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("postgresql_only")
-def test_a_write_committed_in_the_middle_of_a_sync_comes_in_the_next_delta_only(make_token, make_task) -> None:
-    """A sync reads the counter and the rows in one snapshot: a write that
-    commits between its statements is neither half in this delta (which
-    would bring it twice) nor lost."""
+def test_a_write_sent_in_the_middle_of_a_sync_comes_in_the_next_delta_only(make_token, make_task) -> None:
+    """A write sent once a sync has taken its number waits until the sync
+    has read, so it is neither in this delta (the next would bring it
+    again) nor lost. Without the sync's lock it commits between the sync's
+    statements, and comes in this delta."""
     task = make_task(title="before")
     token = make_token("alice")
     alice = client_of(token)
     start = alice.get("/api/sync").json()["sync_token"]
+    writer: threading.Thread | None = None
     written = threading.Event()
 
     def patch_on_its_own_connection() -> None:
         client_of(token).patch(f"/api/tasks/{task.pk}", {"title": "meanwhile"}, format="json")
+        written.set()
         connection.close()
 
-    def write_after_the_counter_is_read(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
+    def write_after_the_number_is_taken(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
+        nonlocal writer
         result = execute(sql, *args)
-        if sql.startswith('SELECT "tasks_taskowner"') and not written.is_set():
-            written.set()
+        if "nextval" in sql and writer is None:
             writer = threading.Thread(target=patch_on_its_own_connection)
             writer.start()
-            writer.join(timeout=30)
+            deadline = time.monotonic() + 10
+            while not (written.is_set() or waiting_for_a_lock()) and time.monotonic() < deadline:
+                time.sleep(0.01)
         return result
 
-    with connection.execute_wrapper(write_after_the_counter_is_read):
+    with connection.execute_wrapper(write_after_the_number_is_taken):
         first = alice.get("/api/sync", {"token": start}).json()
+    assert writer is not None
+    writer.join(timeout=30)
     second = alice.get("/api/sync", {"token": first["sync_token"]}).json()
 
     assert written.is_set()
