@@ -10,6 +10,7 @@ token (signature, `exp`, a `sub`), run one SQL statement, answer JSON.
 Configured by BASELINE_DATABASE_URL and BASELINE_SECRET.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -51,14 +52,18 @@ def as_json(row: tuple) -> dict[str, Any]:
     }
 
 
-def take_change_number(user: str) -> None:
-    """The user's next change number, which locks their row until commit (tasks.models.TaskOwner.lock)."""
-    if not db().execute("UPDATE tasks_taskowner SET change_seq = change_seq + 1 WHERE user_id = %s", [user]).rowcount:
-        db().execute(
-            "INSERT INTO tasks_taskowner (user_id, change_seq) VALUES (%s, 1)"
-            " ON CONFLICT (user_id) DO UPDATE SET change_seq = tasks_taskowner.change_seq + 1",
-            [user],
-        )
+def user_lock_key(user: str) -> int:
+    """The key of the user's advisory locks (tasks.changes.user_lock_key)."""
+    return int.from_bytes(hashlib.blake2b(user.encode(), digest_size=4).digest(), "big", signed=True)
+
+
+def take_order_lock(user: str) -> None:
+    """The user's sync lock (shared), then their order lock, as a create takes them (tasks/changes.py)."""
+    key = user_lock_key(user)
+    db().execute(
+        "SELECT pg_advisory_xact_lock(2, %s) FROM (SELECT pg_advisory_xact_lock_shared(1, %s) OFFSET 0) AS sync_lock",
+        [key, key],
+    )
 
 
 def user_of(environ: dict[str, Any]) -> str | None:
@@ -103,10 +108,10 @@ def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
             title = data.get("title")
             if not isinstance(title, str) or not 0 < len(title.strip()) <= 200:
                 return respond(start_response, "422 Unprocessable Entity", {"detail": "Invalid title"})
-            # As the service does: the user's next change number (its lock
-            # row), then the live count and the first position from one aggregate.
+            # As the service does: the user's locks, then the live count and
+            # the first position from one aggregate.
             with db().transaction():
-                take_change_number(user)
+                take_order_lock(user)
                 first = (
                     db()
                     .execute(
@@ -124,8 +129,8 @@ def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
                     .execute(
                         "INSERT INTO tasks_task (user_id, title, description, completed, created_at, updated_at,"
                         " position, priority, change_seq) VALUES (%s, %s, %s, false, now(), now(), %s, 0,"
-                        " (SELECT change_seq FROM tasks_taskowner WHERE user_id = %s)) RETURNING " + COLUMNS,
-                        [user, title.strip(), data.get("description"), key_between(None, first[1]), user],
+                        " (SELECT nextval('tasks_change_number_seq'))) RETURNING " + COLUMNS,
+                        [user, title.strip(), data.get("description"), key_between(None, first[1])],
                     )
                     .fetchone()
                 )
@@ -134,18 +139,19 @@ def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
     elif match := TASK_PATH.fullmatch(path):
         task_id = int(match[1])
         if match[2] and method == "PATCH":
-            with db().transaction():
-                take_change_number(user)
-                row = (
-                    db()
-                    .execute(
-                        "UPDATE tasks_task SET completed = NOT completed, updated_at = now(), change_seq ="
-                        " (SELECT change_seq FROM tasks_taskowner WHERE user_id = %s)"
-                        f" WHERE id = %s AND user_id = %s AND deleted_at IS NULL RETURNING {COLUMNS}",
-                        [user, task_id, user],
-                    )
-                    .fetchone()
+            # One statement in autocommit, as before sync, with the user's
+            # sync lock taken before the row's (tasks/changes.py).
+            row = (
+                db()
+                .execute(
+                    "UPDATE tasks_task SET completed = NOT completed, updated_at = now(),"
+                    " change_seq = (SELECT nextval('tasks_change_number_seq'))"
+                    " FROM (SELECT pg_advisory_xact_lock_shared(1, %s) OFFSET 0) AS sync_lock"
+                    f" WHERE id = %s AND user_id = %s AND deleted_at IS NULL RETURNING {COLUMNS}",
+                    [user_lock_key(user), task_id, user],
                 )
+                .fetchone()
+            )
         elif not match[2] and method == "GET":
             row = (
                 db()
