@@ -30,11 +30,12 @@ neither lock: a write takes the user's next number from their counter
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection, transaction
-from django.db.models import CharField, Func, Model, QuerySet, Value
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import CharField, Expression, Model, QuerySet
 from rest_framework.exceptions import APIException
 
 from tasks.models import CHANGE_NUMBER_SEQUENCE, TaskOwner
@@ -78,17 +79,21 @@ def lock_for_writing(user_id: str, *, order: bool = False) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [SYNC_LOCK, key])
 
 
-class SharedSyncLock(Func):
+class SharedSyncLock(Expression):
     """Takes the user's sync lock in shared mode wherever the database
     evaluates it (PostgreSQL): annotated on the row that a write of one task
     reads, it costs no statement of its own. A row's projection runs before
-    FOR UPDATE locks it, so the sync lock still comes first."""
+    FOR UPDATE locks it, so the sync lock still comes first. (No source
+    expressions: it compiles to its SQL at once, on the path of every write.)"""
 
-    function = "pg_advisory_xact_lock_shared"
     output_field = CharField()  # the function returns void
 
     def __init__(self, user_id: str) -> None:
-        super().__init__(Value(SYNC_LOCK), Value(user_lock_key(user_id)))
+        super().__init__()
+        self.key = user_lock_key(user_id)
+
+    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[int]]:
+        return "pg_advisory_xact_lock_shared(%s, %s)", [SYNC_LOCK, self.key]
 
 
 def read_with_sync_lock(queryset: QuerySet[M], user_id: str) -> QuerySet[M]:

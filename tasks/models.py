@@ -69,16 +69,19 @@ class LiveTaskManager(models.Manager["Task"]):
 CHANGE_NUMBER_SEQUENCE = "tasks_change_number_seq"
 
 
-class NextChangeNumber(Func):
+class NextChangeNumber(models.Expression):
     """The next value of PostgreSQL's change number sequence (migration
     0008), taken once per statement (a subquery without outer references
-    runs once): the rows one UPDATE writes share a number."""
+    runs once): the rows one UPDATE writes share a number. (No source
+    expressions: it compiles to its SQL at once, on the path of every write.)"""
 
-    template = f"(SELECT nextval('{CHANGE_NUMBER_SEQUENCE}'))"
     output_field = models.BigIntegerField()
 
+    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[str]]:
+        return "(SELECT nextval(%s::regclass))", [CHANGE_NUMBER_SEQUENCE]
 
-def change_number(user_id: str) -> Func:
+
+def change_number(user_id: str) -> models.Expression:
     """The change number for a row a write of the user's tasks writes now,
     holding the user's write lock (tasks/changes.py):
 
