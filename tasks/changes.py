@@ -92,7 +92,7 @@ class SharedSyncLock(Expression):
         super().__init__()
         self.key = user_lock_key(user_id)
 
-    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[int]]:
+    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[str | int]]:
         return "pg_advisory_xact_lock_shared(%s, %s)", [SYNC_LOCK, self.key]
 
 

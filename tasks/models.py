@@ -77,7 +77,7 @@ class NextChangeNumber(models.Expression):
 
     output_field = models.BigIntegerField()
 
-    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[str]]:
+    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[str | int]]:
         return "(SELECT nextval(%s::regclass))", [CHANGE_NUMBER_SEQUENCE]
 
 
