@@ -686,8 +686,8 @@ class TestStaffDelete:
 
 class TestAdminChangesAreSynced:
     """A change made in the admin is a change like any other: a sync from a
-    token taken before it reports it (the write took the owner's change
-    number first, under their lock)."""
+    token taken before it reports it (the write took the owner's write
+    locks first, and stamped a change number)."""
 
     def test_an_edit_is_in_the_owners_next_sync(self, admin_client: Client, alice, make_task: MakeTask) -> None:
         task = make_task()
