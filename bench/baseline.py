@@ -10,7 +10,6 @@ token (signature, `exp`, a `sub`), run one SQL statement, answer JSON.
 Configured by BASELINE_DATABASE_URL and BASELINE_SECRET.
 """
 
-import hashlib
 import json
 import os
 import re
@@ -20,6 +19,7 @@ from typing import Any
 import jwt
 import psycopg
 
+from tasks.lock_keys import ORDER_LOCK, SYNC_LOCK, user_lock_key
 from tasks.positions import key_between
 
 DATABASE_URL = os.environ["BASELINE_DATABASE_URL"]
@@ -52,17 +52,12 @@ def as_json(row: tuple) -> dict[str, Any]:
     }
 
 
-def user_lock_key(user: str) -> int:
-    """The key of the user's advisory locks (tasks.changes.user_lock_key)."""
-    return int.from_bytes(hashlib.blake2b(user.encode(), digest_size=4).digest(), "big", signed=True)
-
-
 def take_order_lock(user: str) -> None:
     """The user's sync lock (shared), then their order lock, as a create takes them (tasks/changes.py)."""
     key = user_lock_key(user)
     db().execute(
-        "SELECT pg_advisory_xact_lock(2, %s) FROM (SELECT pg_advisory_xact_lock_shared(1, %s) OFFSET 0) AS sync_lock",
-        [key, key],
+        "SELECT pg_advisory_xact_lock(%s, %s) FROM (SELECT pg_advisory_xact_lock_shared(%s, %s) OFFSET 0) AS sync_lock",
+        [ORDER_LOCK, key, SYNC_LOCK, key],
     )
 
 
@@ -146,9 +141,9 @@ def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
                 .execute(
                     "UPDATE tasks_task SET completed = NOT completed, updated_at = now(),"
                     " change_seq = (SELECT nextval('tasks_change_number_seq'))"
-                    " FROM (SELECT pg_advisory_xact_lock_shared(1, %s) OFFSET 0) AS sync_lock"
+                    " FROM (SELECT pg_advisory_xact_lock_shared(%s, %s) OFFSET 0) AS sync_lock"
                     f" WHERE id = %s AND user_id = %s AND deleted_at IS NULL RETURNING {COLUMNS}",
-                    [user_lock_key(user), task_id, user],
+                    [SYNC_LOCK, user_lock_key(user), task_id, user],
                 )
                 .fetchone()
             )

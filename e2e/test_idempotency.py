@@ -4,9 +4,9 @@ repeat in flight on the other worker is a 409, and a worker SIGKILLed while
 it holds a key leaves no effect and blocks the key only until PostgreSQL has
 ended its transaction.
 
-A request is held mid-transaction by a row lock the test owns on the user's
-owner row (tasks_taskowner), which every create takes after the key's lock:
-the worker serving it is then busy, and the other worker answers the next."""
+A request is held mid-transaction by the user's order lock, which the test
+holds and every create takes after the key's lock (tasks/changes.py): the
+worker serving it is then busy, and the other worker answers the next."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ import requests
 
 from e2e.live import LiveService
 from e2e.workers import worker_serving
+from tasks.lock_keys import ORDER_LOCK, user_lock_key
 
 TIMEOUT = 30
 WAIT_LIMIT = 30
@@ -35,7 +36,6 @@ class User:
         self.service = service
         self.id = f"{name}-{uuid.uuid4().hex[:8]}"
         self.authorization = f"Bearer {token_for(self.id)}"
-        # The owner row the held requests wait on exists from the first create.
         assert self.create("first task").status_code == 201
 
     def create(self, title: str, key: str | None = None) -> requests.Response:
@@ -91,11 +91,11 @@ def backend_exists(pg: psycopg.Connection[Any], pid: int) -> bool:
 
 
 @contextmanager
-def owner_row_locked(database_url: str, user: User) -> Iterator[psycopg.Connection[Any]]:
-    """Hold the user's owner row until `.commit()` (or the block ends): their
+def order_lock_held(database_url: str, user: User) -> Iterator[psycopg.Connection[Any]]:
+    """Hold the user's order lock until `.commit()` (or the block ends): their
     creates wait on it, mid-transaction, holding their key."""
     with psycopg.connect(database_url) as holder:
-        holder.execute("SELECT id FROM tasks_taskowner WHERE user_id = %s FOR UPDATE", [user.id])
+        holder.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ORDER_LOCK, user_lock_key(user.id)])
         yield holder
         holder.commit()
 
@@ -113,7 +113,7 @@ def test_a_retry_on_the_other_worker_gets_the_first_answer(
     blockers = User(live_service, token_for, "idem-blocker-a"), User(live_service, token_for, "idem-blocker-b")
     key = str(uuid.uuid4())
 
-    with owner_row_locked(e2e_database, blockers[0]) as hold_a, owner_row_locked(e2e_database, blockers[1]):
+    with order_lock_held(e2e_database, blockers[0]) as hold_a, order_lock_held(e2e_database, blockers[1]):
         busy_a = blockers[0].send_create("keeps a worker busy")
         wait_until(lambda: len(backends_waiting_on_a_lock(pg)) == 1, "a worker to wait on blocker a")
         first = alice.create("Buy milk", key)  # answered by the other worker
@@ -146,9 +146,9 @@ def test_a_worker_killed_holding_a_key_leaves_no_effect_and_the_retry_runs(
     alice = User(service, token_for, "idem-killed")
     key = str(uuid.uuid4())
 
-    with owner_row_locked(e2e_database, alice) as holder:
+    with order_lock_held(e2e_database, alice) as holder:
         in_flight = alice.send_create("Once", key)
-        wait_until(lambda: len(backends_waiting_on_a_lock(pg)) == 1, "the create to wait on the owner row")
+        wait_until(lambda: len(backends_waiting_on_a_lock(pg)) == 1, "the create to wait on the order lock")
         (orphan,) = backends_waiting_on_a_lock(pg)
 
         repeat = alice.create("Once", key)  # the other worker: the key is in use

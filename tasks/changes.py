@@ -27,7 +27,6 @@ neither lock: a write takes the user's next number from their counter
 (TaskOwner), and a sync reads in its own transaction.
 """
 
-import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -38,22 +37,11 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import CharField, Expression, Model, QuerySet
 from rest_framework.exceptions import APIException
 
+from tasks.lock_keys import ORDER_LOCK, SYNC_LOCK, user_lock_key
 from tasks.models import CHANGE_NUMBER_SEQUENCE, TaskOwner
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
-
-# The first key of the two-key advisory locks (a key space of its own: the
-# Idempotency-Key locks use one 64-bit key). The second is the user's.
-SYNC_LOCK = 1
-ORDER_LOCK = 2
-
-
-def user_lock_key(user_id: str) -> int:
-    """A signed 32-bit key for a user id. Two users may share one: then
-    their writes and syncs wait for each other more than they need to,
-    nothing worse."""
-    return int.from_bytes(hashlib.blake2b(user_id.encode(), digest_size=4).digest(), "big", signed=True)
 
 
 def lock_for_writing(user_id: str, *, order: bool = False) -> None:

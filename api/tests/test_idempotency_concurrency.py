@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from api.idempotency import lock_id
 from api.models import IdempotencyRecord
-from tasks.changes import ORDER_LOCK, user_lock_key
+from tasks.lock_keys import ORDER_LOCK, user_lock_key
 from tasks.models import Task
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql_only")]
