@@ -100,11 +100,12 @@ def value_in_fresh_process() -> Callable[..., Any]:
 
 @pytest.fixture
 def postgresql_only() -> None:
-    """Skip on SQLite: row locks (SELECT ... FOR UPDATE) and real concurrency need PostgreSQL."""
+    """Skip on SQLite: row and advisory locks, the change number sequence and
+    real concurrency need PostgreSQL."""
     if connection.vendor != "postgresql":
         pytest.skip(
-            f"row locks (SELECT ... FOR UPDATE) need PostgreSQL; this run uses {connection.vendor}: "
-            "set DATABASE_URL=postgres://... to run the concurrency tests"
+            f"row and advisory locks and sequences need PostgreSQL; this run uses {connection.vendor}: "
+            "set DATABASE_URL=postgres://... to run the PostgreSQL-only tests"
         )
 
 

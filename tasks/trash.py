@@ -53,7 +53,7 @@ def restore(task: Task) -> None:
 def purge(tasks: QuerySet[Task], user_id: str) -> int:
     """Delete the user's `tasks` for good, leaving a tombstone for each, so a
     sync that started before knows they are gone. How many were deleted."""
-    ids = list(tasks.filter(user_id=user_id).select_for_update().values_list("pk", flat=True))
+    ids = list(tasks.filter(user_id=user_id).values_list("pk", flat=True))
     if ids:
         TaskTombstone.objects.bulk_create(
             TaskTombstone(user_id=user_id, task_id=task_id, change_seq=change_number(user_id)) for task_id in ids
