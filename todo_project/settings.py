@@ -295,6 +295,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that asks the socket before it
+    # sends `SELECT 1` (api/postgres_backend/base.py).
+    DATABASES["default"]["ENGINE"] = "api.postgres_backend"
     # Bound every wait on the database by DATABASE_CONNECT_TIMEOUT, so an
     # outage is a quick 503 rather than a worker hung until gunicorn kills it:
     # connect_timeout covers a server that refuses or never answers the
