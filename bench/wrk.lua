@@ -1,21 +1,32 @@
 -- One endpoint under load, configured by the environment (bench/run.py sets it):
---   BENCH_METHOD, BENCH_PATH (may hold "{id}"), BENCH_IDS (comma-separated ids
---   cycled through "{id}"), BENCH_BODY (JSON), BENCH_TOKEN (bearer token).
+--   BENCH_METHOD, BENCH_PATH (may hold "{id}"), BENCH_IDS_FILE (ids, one a
+--   line, cycled through "{id}"), BENCH_SPLIT_IDS (non-empty: each thread
+--   takes its own half of the ids, for ids usable once), BENCH_BODY (JSON),
+--   BENCH_TOKEN (bearer token), BENCH_HEADERS ("Name: value" lines).
 -- done() prints one machine-readable line that bench/run.py parses.
 
 local method = os.getenv("BENCH_METHOD") or "GET"
 local path = os.getenv("BENCH_PATH") or "/"
 local body = os.getenv("BENCH_BODY")
 local token = os.getenv("BENCH_TOKEN")
+local split = (os.getenv("BENCH_SPLIT_IDS") or "") ~= ""
 
 local ids = {}
-for id in string.gmatch(os.getenv("BENCH_IDS") or "", "[^,]+") do
-  ids[#ids + 1] = id
+local id_file = os.getenv("BENCH_IDS_FILE")
+if id_file and id_file ~= "" then
+  for id in io.lines(id_file) do
+    if id ~= "" then
+      ids[#ids + 1] = id
+    end
+  end
 end
 
 local headers = {}
 if token and token ~= "" then
   headers["Authorization"] = "Bearer " .. token
+end
+for name, value in string.gmatch(os.getenv("BENCH_HEADERS") or "", "([^:\n]+): ([^\n]*)") do
+  headers[name] = value
 end
 if body and body ~= "" then
   headers["Content-Type"] = "application/json"
@@ -24,10 +35,14 @@ else
 end
 
 -- Each thread starts at its own place in the id pool, so two threads do not
--- queue on the same row lock.
+-- queue on the same row lock; with split ids, at its own half of the pool.
 local threads = 0
 function setup(thread)
-  thread:set("offset", threads * 7919)
+  if split then
+    thread:set("offset", threads * math.floor(#ids / 2))
+  else
+    thread:set("offset", threads * 7919)
+  end
   threads = threads + 1
 end
 
@@ -37,8 +52,8 @@ local counter = 0
 function request()
   local target = path
   if #ids > 0 then
-    counter = counter + 1
     target = string.gsub(path, "{id}", ids[((offset + counter) % #ids) + 1])
+    counter = counter + 1
   end
   return wrk.format(method, target, headers, body)
 end
