@@ -11,6 +11,7 @@ import pytest
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
+from api import throttling
 from tasks.changes import lock_for_writing
 from tasks.models import Task
 from testing import processes
@@ -21,13 +22,15 @@ TokenFactory = Callable[..., str]
 
 
 @pytest.fixture(autouse=True)
-def _no_rate_limit_unless_asked(settings: Any) -> None:
+def _no_rate_limit_unless_asked(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests send far more requests per user, and far more bad tokens from
     one address, than a person would; the ones about throttling set the limits
-    themselves (api/tests/test_throttling.py, test_client_address_limits.py)."""
+    themselves (api/tests/test_throttling.py, test_client_address_limits.py).
+    No test inherits requests that an earlier one leased from the count."""
     settings.API_RATE_LIMIT = "off"
     settings.API_AUTH_FAILURE_RATE_LIMIT = "off"
     settings.API_DOCS_RATE_LIMIT = "off"
+    monkeypatch.setattr(throttling, "leases", throttling.Leases())
 
 
 @pytest.fixture

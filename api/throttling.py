@@ -11,6 +11,16 @@ first request, sets the expiry): through Django's cache API it would be three
 round trips (add, then incr's EXISTS and INCR), and the throttle cost more
 than the rest of a request.
 
+Each worker takes its user's requests from the shared count a few at a time
+(a lease, `lease_size`): one increment by n, then n requests answered from
+memory, so most requests cost no round trip. The shared count never lets
+more than the limit through in a window, whichever workers and instances
+the requests reach; what a lease costs is that a user whose requests are
+spread over several workers may be refused up to (workers - 1) x (n - 1)
+requests before the limit, while other workers hold unused requests of the
+user's window. Below 200 requests a window a lease is one request: every
+request is counted as it comes, exactly.
+
 A throttle protects the service; it must not take it down. When the cache
 cannot be reached, requests are let through uncounted and a warning is logged.
 """
@@ -30,6 +40,40 @@ from rest_framework.throttling import BaseThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
+
+# The most requests one lease takes from the shared count.
+LEASE_MAX = 10
+
+
+def lease_size(allowance: int) -> int:
+    """Requests a worker takes from the shared count at once: one for limits
+    under 200 a window (exact), a hundredth of the allowance above, at most LEASE_MAX."""
+    return max(1, min(LEASE_MAX, allowance // 100))
+
+
+class Leases:
+    """This process's unused requests, per counter (a user and a window).
+    Only the current window's are kept."""
+
+    def __init__(self) -> None:
+        self.window: int | None = None
+        self.remaining: dict[str, int] = {}
+
+    def take(self, counter: str, window: int) -> bool:
+        """Use one leased request of `counter`, if this process holds one."""
+        if window != self.window:
+            self.window, self.remaining = window, {}
+        left = self.remaining.get(counter, 0)
+        if left <= 0:
+            return False
+        self.remaining[counter] = left - 1
+        return True
+
+    def hold(self, counter: str, count: int) -> None:
+        self.remaining[counter] = count
+
+
+leases = Leases()
 
 
 class UserIdRateThrottle(UserRateThrottle):
@@ -62,17 +106,25 @@ class UserIdRateThrottle(UserRateThrottle):
         window = int(self.now // self.duration)
         self.window_ends_at = (window + 1) * self.duration
         counter = f"{key}_{window}"
+        if leases.take(counter, window):
+            return True
+        size = lease_size(self.num_requests)
         try:
-            count = self.increment(counter)
+            count = self.increment(counter, size)
         except RedisError as error:
             logger.warning("rate limit not applied: throttle cache unavailable (%s)", type(error).__name__)
             return True
-        return count <= self.num_requests
+        # The requests of this lease still within the allowance; this request takes the first.
+        granted = min(size, self.num_requests - (count - size))
+        if granted <= 0:
+            return False
+        leases.hold(counter, granted - 1)
+        return True
 
-    def increment(self, counter: str) -> int:
-        """Add one to `counter` and return its new value. The counter outlives
+    def increment(self, counter: str, by: int = 1) -> int:
+        """Add `by` to `counter` and return its new value. The counter outlives
         its window by a second, then expires."""
-        return increment(counter, ttl=self.duration + 1)
+        return increment(counter, ttl=self.duration + 1, by=by)
 
     def wait(self) -> int:
         """Whole seconds until the current window ends (Retry-After)."""
@@ -85,17 +137,17 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
 
 
-def increment(counter: str, *, ttl: int) -> int:
-    """Add one to `counter` in the default cache, atomically, and return its
+def increment(counter: str, *, ttl: int, by: int = 1) -> int:
+    """Add `by` to `counter` in the default cache, atomically, and return its
     new value. A new counter expires after `ttl` seconds."""
     counters = caches["default"]
     if client := redis_client_of_default_cache():
-        return _increment_script(client)(keys=[counters.make_and_validate_key(counter)], args=[ttl])
+        return _increment_script(client)(keys=[counters.make_and_validate_key(counter)], args=[ttl, by])
     counters.add(counter, 0, ttl)
     try:
-        return counters.incr(counter)
+        return counters.incr(counter, by)
     except ValueError:  # expired between add and incr: a fresh window
-        return 1
+        return by
 
 
 def current_count(counter: str) -> int:
@@ -122,8 +174,8 @@ def redis_client_of_default_cache() -> redis.Redis | None:
 
 # Atomic in Redis: the counter can never be left without its expiry.
 _INCREMENT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if redis.call('TTL', KEYS[1]) == -1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
 

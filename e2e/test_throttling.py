@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from api.throttling import lease_size
 from e2e.live import LiveService
 from e2e.redis_cache import RedisCache
 from e2e.workers import statuses_alternating_workers as alternating
@@ -110,3 +111,25 @@ def test_unauthenticated_requests_leave_nothing_in_redis(
 
     assert statuses == {401}
     assert redis_cache.stored_keys() == []
+
+
+def test_a_large_limit_is_leased_to_the_workers_a_few_requests_at_a_time_and_never_exceeded(
+    start_service: Callable[..., LiveService], redis_cache: RedisCache, token_for: Callable[..., str]
+) -> None:
+    allowance = 251  # leases of 2 (api/throttling.py): the last one only half within the limit
+    service = start_service(name="throttle-lease", API_RATE_LIMIT=f"{allowance}/day", **redis_cache.env)
+
+    for _ in range(2):  # as above: a run that straddles midnight is repeated
+        day = time.time() // 86400
+        statuses = statuses_alternating_workers(service, token_for(f"leased-{uuid.uuid4().hex}"), rounds=135)
+        if time.time() // 86400 == day:
+            break
+
+    # Both workers answered all along; together never more than the limit, and
+    # short of it by at most the request the other worker still holds.
+    passed = statuses.count(200)
+    assert allowance - (lease_size(allowance) - 1) <= passed <= allowance
+    assert set(statuses[-10:]) == {429}
+    # The count moved by leases of 2: far fewer round trips than requests.
+    (key,) = redis_cache.stored_keys()
+    assert int(redis_cache.client.get(key)) % lease_size(allowance) == 0

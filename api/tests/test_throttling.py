@@ -12,7 +12,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from api.throttling import UserIdRateThrottle
+from api import throttling
+from api.throttling import UserIdRateThrottle, lease_size
 from tasks.models import Task
 from testing.processes import free_port
 
@@ -183,3 +184,41 @@ def test_unreachable_redis_lets_requests_through_and_logs_a_warning(
     assert len(warnings) == 5
     assert warnings[0].levelname == "WARNING"
     assert "throttle cache unavailable (ConnectionError)" in warnings[0].getMessage()
+
+
+@pytest.mark.parametrize(("allowance", "size"), [(3, 1), (199, 1), (200, 2), (600, 6), (1_000_000, 10)])
+def test_a_lease_is_one_request_under_200_a_window_and_a_hundredth_of_the_allowance_above(
+    allowance: int, size: int
+) -> None:
+    assert lease_size(allowance) == size
+
+
+@pytest.mark.django_db
+def test_a_worker_leases_requests_from_the_count_and_never_lets_more_than_the_limit_through(
+    alice: APIClient, settings: Any
+) -> None:
+    settings.API_RATE_LIMIT = "250/min"  # leases of 2
+
+    statuses = [alice.get(TASKS).status_code for _ in range(251)]
+
+    assert statuses == [200] * 250 + [429]
+    # 125 leases of 2 within the limit, then one refused: 126 increments, not 251.
+    (key,) = cache_keys()
+    assert cache.get(key.split(":", 2)[-1]) == 252
+
+
+@pytest.mark.django_db
+def test_requests_leased_by_one_worker_are_never_granted_to_another(
+    alice: APIClient, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.API_RATE_LIMIT = "251/min"  # leases of 2: the last one only half within the limit
+    workers = [throttling.Leases(), throttling.Leases()]
+
+    statuses = []
+    for n in range(300):
+        monkeypatch.setattr(throttling, "leases", workers[n % 2])  # the requests alternate between two workers
+        statuses.append(alice.get(TASKS).status_code)
+
+    # Never more than the limit; short of it by at most what the other worker still holds.
+    assert 251 - (lease_size(251) - 1) <= statuses.count(200) <= 251
+    assert set(statuses[-20:]) == {429}
