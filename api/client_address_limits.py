@@ -24,6 +24,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -88,10 +89,16 @@ def address_key(address: str) -> str:
     """A keyed hash of the address (of its /64 for IPv6): the cache never holds
     client addresses, and a hash without the key cannot be reversed by trying
     every IPv4 address."""
+    return _address_key(address, settings.SECRET_KEY)
+
+
+# Remembered per process for the addresses seen last: the same clients come back.
+@lru_cache(maxsize=4096)
+def _address_key(address: str, secret: str) -> str:
     parsed = parse_address(address)
     if isinstance(parsed, ipaddress.IPv6Address):
         address = str(ipaddress.IPv6Network((parsed, 64), strict=False))
-    return salted_hmac("api.client_address_limits", address).hexdigest()[:32]
+    return salted_hmac("api.client_address_limits", address, secret=secret).hexdigest()[:32]
 
 
 def too_many_requests(window: Window) -> JsonResponse:
