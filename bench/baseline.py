@@ -262,12 +262,12 @@ def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
             items = [as_json(row) for row in rows]
             return respond(start_response, "200 OK", {"items": items, "count": len(items), "next_cursor": cursor})
         if method == "GET":
-            rows = db().execute(
+            listed = db().execute(
                 f"SELECT {COLUMNS} FROM tasks_task WHERE deleted_at IS NULL AND user_id = %s"
                 " ORDER BY created_at DESC, id DESC",
                 [user],
             )
-            items = [as_json(row) for row in rows]
+            items = [as_json(row) for row in listed]
             return respond(start_response, "200 OK", {"items": items, "count": len(items)})
         if method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)

@@ -408,18 +408,18 @@ def measure(
         token = tokens.get(endpoint.user) if endpoint.user else None
         plans = []
         for target in targets:
-            check_id, warm_up, pools = id_pools(
+            check_id, warm_up, run_ids = id_pools(
                 endpoint, target.ids.get(endpoint.user or "", []), len(connections) * rounds
             )
             loaded = prepared(target.server, endpoint, token, target.ids.get(endpoint.user or "", []))
             check(target.server, loaded, token, check_id)
             wrk(target.server, loaded, token, warm_up, connections[0], 1)  # warm-up, not reported
-            plans.append((target, loaded, iter(pools)))
+            plans.append((target, loaded, iter(run_ids)))
         for count in connections:
             runs: dict[str, list[Result]] = {target.server.name: [] for target in targets}
             for _ in range(rounds):
-                for target, loaded, pools in plans:
-                    runs[target.server.name].append(wrk(target.server, loaded, token, next(pools), count, seconds))
+                for target, loaded, shares in plans:
+                    runs[target.server.name].append(wrk(target.server, loaded, token, next(shares), count, seconds))
             for target, _, _ in plans:
                 result = combined(endpoint, runs[target.server.name])
                 result.rss_mib, result.pss_mib = target.server.worker_memory_mib()

@@ -46,10 +46,11 @@ from e2e.live import LiveService, session_for
 from testing.environments import deployment_env
 from testing.tokens import mint
 
-# What each connection sends, in turn. The bench's endpoints (lists of 20 and
-# 500 tasks, one task, create, flip, /health), a move to the top of the manual
-# order, the cached schema, and a forged token, which the failure limit
-# counts. A new route is one line here.
+# What each connection sends, in turn. The bench's endpoints that can be sent
+# again as they are (lists of 20 and 500 tasks, the first page of
+# ordering=due, one task, create, flip, /health), a move to the top of the
+# manual order, the cached schema, and a forged token, which the failure
+# limit counts. A new route is one line here.
 MIX: list[Endpoint] = [
     *(endpoint for endpoint in ENDPOINTS if endpoint.in_soak),
     Endpoint("POST /api/tasks/{id}/move", "POST", "/api/tasks/{id}/move", "bench-writer", body='{"after": null}'),

@@ -21,18 +21,20 @@ request's own first query waits for (settings.py bounds both).
 """
 
 import select
+from typing import Any
 
+import psycopg
 from django.db.backends.postgresql import base
 
 
-def server_sent_something(connection: base.Database.Connection) -> bool:
+def server_sent_something(connection: psycopg.Connection[Any]) -> bool:
     """Whether the socket of an idle psycopg connection has anything to read
     (a message, the end of the stream, an error), asked without waiting."""
     if connection.closed:
         return True
     try:
         fd = connection.pgconn.socket
-    except base.Database.OperationalError:  # libpq has no socket any more
+    except psycopg.OperationalError:  # libpq has no socket any more
         return True
     poller = select.poll()
     poller.register(fd, select.POLLIN | select.POLLPRI)
@@ -40,6 +42,10 @@ def server_sent_something(connection: base.Database.Connection) -> bool:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # BaseDatabaseWrapper's since Django 4.1; django-stubs does not declare them.
+    health_check_enabled: bool
+    health_check_done: bool
+
     def close_if_health_check_failed(self) -> None:
         if (
             self.connection is not None

@@ -10,7 +10,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, connections
+
+from api.postgres_backend.base import DatabaseWrapper
 
 
 def backend_pid() -> int:
@@ -44,8 +46,15 @@ def test_a_connection_the_server_left_alone_is_reused_without_a_select_1(
     first = backend_pid()
     connection.close_if_unusable_or_obsolete()
     round_trips = []
-    monkeypatch.setattr(connection, "is_usable", lambda: round_trips.append("SELECT 1") or True)
+
+    def is_usable() -> bool:
+        round_trips.append("SELECT 1")
+        return True
+
+    monkeypatch.setattr(connection, "is_usable", is_usable)
 
     assert backend_pid() == first
     assert round_trips == []
-    assert connection.health_check_done  # checked once per request, not once per query
+    wrapper = connections["default"]
+    assert isinstance(wrapper, DatabaseWrapper)  # settings.py's ENGINE for PostgreSQL
+    assert wrapper.health_check_done  # checked once per request, not once per query
