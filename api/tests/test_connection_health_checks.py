@@ -13,12 +13,7 @@ import pytest
 from django.db import connection, connections
 
 from api.postgres_backend.base import DatabaseWrapper
-
-
-def backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
+from testing.databases import backend_pid
 
 
 def terminate(pid: int, other: psycopg.Connection[Any]) -> None:
@@ -31,19 +26,19 @@ def terminate(pid: int, other: psycopg.Connection[Any]) -> None:
 def test_a_connection_the_server_closed_while_idle_is_replaced_before_the_next_request_uses_it(
     other_connection: psycopg.Connection[Any],
 ) -> None:
-    first = backend_pid()
+    first = backend_pid(connection)
     connection.close_if_unusable_or_obsolete()  # the request ends
 
     terminate(first, other_connection)
 
-    assert backend_pid() != first  # the next request's first query, on a new connection
+    assert backend_pid(connection) != first  # the next request's first query, on a new connection
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_the_server_left_alone_is_reused_without_a_select_1(
     other_connection: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = backend_pid()
+    first = backend_pid(connection)
     connection.close_if_unusable_or_obsolete()
     round_trips = []
 
@@ -53,7 +48,7 @@ def test_a_connection_the_server_left_alone_is_reused_without_a_select_1(
 
     monkeypatch.setattr(connection, "is_usable", is_usable)
 
-    assert backend_pid() == first
+    assert backend_pid(connection) == first
     assert round_trips == []
     wrapper = connections["default"]
     assert isinstance(wrapper, DatabaseWrapper)  # settings.py's ENGINE for PostgreSQL

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 
 from tasks.models import Task
 from testing.assertions import assert_refused_with_one_line
+from testing.databases import backend_pid
 from testing.environments import production_env
 from testing.processes import manage
 
@@ -47,19 +48,13 @@ def test_a_database_url_that_enables_prepared_statements_is_refused_with_one_lin
     assert "hunter2" not in line
 
 
-def backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
-
-
 @pytest.fixture
 def two_server_connections() -> None:
     """Make a pooler open a second server connection to the test database: two
     clients in a transaction at the same time. Directly on PostgreSQL this is
     two short transactions and nothing else."""
     with transaction.atomic(), psycopg.connect(**connection.get_connection_params()) as other:
-        backend_pid()
+        backend_pid(connection)
         other.execute("SELECT 1")
         other.rollback()
 
@@ -72,7 +67,7 @@ def test_autocommit_queries_keep_no_session_state(make_task: Callable[..., Task]
         make_task(title=f"Task {number}")
 
     # Each statement is its own transaction (autocommit, as in a request).
-    pids = {backend_pid() for _ in range(4)}
+    pids = {backend_pid(connection) for _ in range(4)}
     # The same query, again and again: a prepared statement would be reused.
     counts = [Task.objects.filter(user_id="alice").count() for _ in range(6)]
     # Fetched one row at a time: a server-side cursor would be fetched from
