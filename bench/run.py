@@ -272,13 +272,12 @@ def deep_page(server: Server, endpoint: Endpoint, token: str | None) -> Endpoint
     """`endpoint` with the cursor that starts its page `deep_offset` tasks in,
     found by walking the service's pages of 200 (a cursor does not depend on `limit`)."""
     assert endpoint.deep_offset is not None
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
     base, _, query = endpoint.path.partition("?")
     params = dict(pair.split("=", 1) for pair in query.split("&") if pair)
     cursor = None
     for _ in range(endpoint.deep_offset // 200):
         page = {**params, "limit": "200", **({"cursor": cursor} if cursor else {})}
-        response = requests.get(server.base_url + base, params=page, headers=headers, timeout=30)
+        response = request(server, endpoint, token, f"{base}?{urlencode(page)}")
         cursor = response.json().get("next_cursor") if response.status_code == 200 else None
         if cursor is None:
             raise SystemExit(f"bench: {server.name} ended {endpoint.name} before {endpoint.deep_offset} tasks")
@@ -408,10 +407,9 @@ def measure(
         token = tokens.get(endpoint.user) if endpoint.user else None
         plans = []
         for target in targets:
-            check_id, warm_up, run_ids = id_pools(
-                endpoint, target.ids.get(endpoint.user or "", []), len(connections) * rounds
-            )
-            loaded = prepared(target.server, endpoint, token, target.ids.get(endpoint.user or "", []))
+            pool = target.ids.get(endpoint.user or "", [])
+            check_id, warm_up, run_ids = id_pools(endpoint, pool, len(connections) * rounds)
+            loaded = prepared(target.server, endpoint, token, pool)
             check(target.server, loaded, token, check_id)
             wrk(target.server, loaded, token, warm_up, connections[0], 1)  # warm-up, not reported
             plans.append((target, loaded, iter(run_ids)))
