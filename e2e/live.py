@@ -83,6 +83,16 @@ class LiveService:
         except RuntimeError:
             self.stop()
             raise
+        # The first worker answers while the master may still be forking the
+        # others (gunicorn spaces them by up to 0.1 s): tests that count or
+        # kill workers need the full complement.
+        workers = int(self.env.get("WEB_CONCURRENCY", "2"))
+        deadline = time.monotonic() + timeout
+        while len(self.worker_pids()) < workers:
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"gunicorn started {len(self.worker_pids())} of {workers} workers\n{self.log()}")
+            time.sleep(0.01)
         return self
 
     def stop(self, *, sig: int = signal.SIGTERM, timeout: float = 45) -> int | None:
