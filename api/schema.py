@@ -1,7 +1,7 @@
 """What drf-spectacular cannot infer about every endpoint: the bearer-JWT
-scheme, the error bodies, the limits gunicorn enforces, `Idempotency-Key`
-where a view takes it, and paths written the way clients call them (no
-trailing slash)."""
+scheme, the error bodies, the headers every answer of a kind carries, the
+limits gunicorn enforces, `Idempotency-Key` where a view takes it, conditional
+GETs, and paths written the way clients call them (no trailing slash)."""
 
 from typing import Any
 
@@ -21,6 +21,7 @@ from api.exceptions import (
 )
 from api.idempotency import KEY_HEADER, REPLAYED_HEADER, is_idempotent
 from api.models import IDEMPOTENCY_KEY_MAX_LENGTH
+from api.request_logging import REQUEST_ID_HEADER, REQUEST_ID_PATTERN
 
 
 class BetterAuthJWTScheme(OpenApiAuthenticationExtension):
@@ -141,6 +142,64 @@ def document_server_limits(result: dict[str, Any], **kwargs: Any) -> dict[str, A
             for code, description in SERVER_LIMIT_RESPONSES.items():
                 operation["responses"].setdefault(code, {**error, "description": description})
     return result
+
+
+RETRY_AFTER_HEADER = {
+    "schema": {"type": "integer", "minimum": 0},
+    "description": "Whole seconds to wait before retrying.",
+}
+RESPONSE_HEADERS_BY_CODE: dict[str, dict[str, dict[str, Any]]] = {
+    "401": {
+        "WWW-Authenticate": {
+            "schema": {"type": "string"},
+            "description": "The scheme to authenticate with: `Bearer`.",
+        }
+    },
+    "429": {"Retry-After": RETRY_AFTER_HEADER},
+    "503": {"Retry-After": RETRY_AFTER_HEADER},
+}
+REQUEST_ID_RESPONSE_HEADER = {
+    "schema": {"type": "string", "pattern": f"^{REQUEST_ID_PATTERN.pattern}$"},
+    "description": "The request's id, also in the service's log line for it: the request's own `X-Request-ID` "
+    "when it matches this pattern, else one the service made.",
+}
+
+
+def document_response_headers(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """The headers every answer of a kind carries, on every operation:
+    `X-Request-ID` on all of them, `WWW-Authenticate` on a 401, `Retry-After`
+    on a 429 and a 503, and on the 409 of a request whose `Idempotency-Key`
+    is still in progress. (gunicorn's 414 and 431, added afterwards, carry none.)"""
+    for path_item in result["paths"].values():
+        for operation in path_item.values():
+            takes_key = any(parameter.get("name") == KEY_HEADER for parameter in operation.get("parameters", []))
+            for code, answer in operation.get("responses", {}).items():
+                headers = answer.setdefault("headers", {})
+                headers.setdefault(REQUEST_ID_HEADER, REQUEST_ID_RESPONSE_HEADER)
+                for name, header in RESPONSE_HEADERS_BY_CODE.get(code, {}).items():
+                    headers.setdefault(name, header)
+                if code == "409" and takes_key:
+                    headers.setdefault(
+                        "Retry-After",
+                        {
+                            **RETRY_AFTER_HEADER,
+                            "description": "Present when the request with the same "
+                            "`Idempotency-Key` is still in progress: whole seconds to wait before retrying.",
+                        },
+                    )
+    return result
+
+
+# --- Conditional GETs (api/conditional.py) -----------------------------------------
+
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="An ETag from an earlier answer (or `*`): 304 with no body while it is still current.",
+)
+
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the `If-None-Match` ETag is current. No body.")
 
 
 def strip_trailing_slash_from_paths(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:

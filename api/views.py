@@ -10,8 +10,10 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from django.dispatch import receiver
 from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.renderers import OpenApiJsonRenderer2
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -20,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.exceptions import DATABASE_UNAVAILABLE_DETAIL, RETRY_AFTER_SECONDS
-from api.schema import HealthSerializer
+from api.schema import IF_NONE_MATCH, NOT_MODIFIED, HealthSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -88,17 +90,30 @@ class ServiceInfoView(PublicView):
         operation_id="getServiceInfo",
         tags=["service"],
         summary="What this service is and where its documentation lives",
-        responses=inline_serializer(
-            "ServiceInfo",
-            {
-                "title": serializers.CharField(),
-                "description": serializers.CharField(),
-                "version": serializers.CharField(),
-                "docs_url": serializers.CharField(),
-                "redoc_url": serializers.CharField(),
-                "openapi_url": serializers.CharField(),
-            },
-        ),
+        parameters=[
+            IF_NONE_MATCH,
+            OpenApiParameter(
+                "ETag",
+                str,
+                OpenApiParameter.HEADER,
+                response=[200, 304],
+                description="A digest of the answer, which changes when the answer would (a new version).",
+            ),
+        ],
+        responses={
+            200: inline_serializer(
+                "ServiceInfo",
+                {
+                    "title": serializers.CharField(),
+                    "description": serializers.CharField(),
+                    "version": serializers.CharField(),
+                    "docs_url": serializers.CharField(),
+                    "redoc_url": serializers.CharField(),
+                    "openapi_url": serializers.CharField(),
+                },
+            ),
+            304: NOT_MODIFIED,
+        },
     )
     def get(self, request: Request) -> Response:
         return Response(
@@ -113,6 +128,9 @@ class ServiceInfoView(PublicView):
         )
 
 
+# A probe must see the service as it is now: no cache between them may keep an
+# answer, and no If-None-Match turns one into a 304.
+@method_decorator(never_cache, name="dispatch")
 class HealthView(PublicView):
     @extend_schema(
         operation_id="getHealth",

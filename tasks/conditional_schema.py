@@ -1,8 +1,9 @@
-"""Conditional requests in the OpenAPI document: the `If-Match` and
-`If-None-Match` request headers, the `ETag` response header, and the 304
-answer (docs/api.md, "Conditional requests")."""
+"""A task's conditional requests in the OpenAPI document: the `If-Match`
+request header and the `ETag` response header (docs/api.md, "Conditional
+requests"). `If-None-Match` and the 304, which every GET has, are in
+api/schema.py."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -10,12 +11,6 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Write only if the task's current ETag is one of these (or `*`): otherwise 412 and nothing is "
     'written. Compared strongly: a weak tag (`W/"..."`) never matches.',
-)
-IF_NONE_MATCH = OpenApiParameter(
-    "If-None-Match",
-    str,
-    OpenApiParameter.HEADER,
-    description="An ETag from an earlier answer (or `*`): 304 with no body while it is still current.",
 )
 
 
@@ -28,8 +23,6 @@ def etag_header(*codes: int) -> OpenApiParameter:
         description="The current entity tag of the answer (strong); the same value as the task's `etag` field.",
     )
 
-
-NOT_MODIFIED = OpenApiResponse(description="Not modified: the `If-None-Match` ETag is current. No body.")
 
 LOCATION_HEADER = OpenApiParameter(
     "Location", str, OpenApiParameter.HEADER, response=[201], description="The new task's path, `/api/tasks/{id}`."

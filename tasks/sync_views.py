@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from api.schema import error_responses
+from api.schema import IF_NONE_MATCH, NOT_MODIFIED, error_responses
 from api.throttling import api_throttles
 from tasks import examples
-from tasks.conditional_schema import IF_NONE_MATCH, NOT_MODIFIED, etag_header
+from tasks.conditional_schema import etag_header
 from tasks.serializers import TaskSerializer
 from tasks.sync import decode_token, encode_token, read_changes
 

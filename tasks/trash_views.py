@@ -19,11 +19,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from api.schema import error_responses
+from api.schema import IF_NONE_MATCH, NOT_MODIFIED, error_responses
 from api.throttling import api_throttles
 from tasks import examples
 from tasks.changes import user_write
-from tasks.conditional_schema import IF_NONE_MATCH, NOT_MODIFIED, etag_header
+from tasks.conditional_schema import etag_header
 from tasks.listing import DIGITS, LIMIT_DETAIL, MAX_LIMIT, InvalidCursor, InvalidListParameter, next_page_link
 from tasks.models import Task
 from tasks.orderings import RowComparison

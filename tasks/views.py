@@ -15,11 +15,11 @@ from rest_framework.throttling import BaseThrottle
 
 from api.exceptions import LengthRequired
 from api.idempotency import idempotent
-from api.schema import error_responses
+from api.schema import IF_NONE_MATCH, NOT_MODIFIED, error_responses
 from api.throttling import api_throttles
 from tasks import examples
 from tasks.changes import read_with_sync_lock, user_write
-from tasks.conditional_schema import IF_MATCH, IF_NONE_MATCH, LOCATION_HEADER, NOT_MODIFIED, etag_header
+from tasks.conditional_schema import IF_MATCH, LOCATION_HEADER, etag_header
 from tasks.etags import check_if_match
 from tasks.list_schema import LIST_PARAMETERS, LIST_RESPONSE, PAGE_EXAMPLES
 from tasks.listing import ListQuery, next_page_link, read_page

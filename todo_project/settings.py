@@ -473,6 +473,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tasks.schema.require_every_task_field",
         "tasks.schema.describe_task_text",
+        "api.schema.document_response_headers",
         "api.schema.document_server_limits",
     ],
     "ENUM_NAME_OVERRIDES": {"HealthStateEnum": ["ok", "unavailable"]},

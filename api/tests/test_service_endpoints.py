@@ -63,6 +63,14 @@ class TestServiceInfo:
 
         assert api_client.get("/openapi.json").json()["info"]["version"] == version
 
+    def test_index_answers_304_to_its_own_etag(self, api_client: APIClient) -> None:
+        etag = api_client.get("/")["ETag"]
+
+        response = api_client.get("/", HTTP_IF_NONE_MATCH=etag)
+
+        assert response.status_code == 304
+        assert response["ETag"] == etag
+
     def test_index_ignores_a_bad_authorization_header(self, api_client: APIClient) -> None:
         response = api_client.get("/", HTTP_AUTHORIZATION="Bearer not-a-token")
 
@@ -81,6 +89,18 @@ class TestHealthWhenTheDatabaseIsUp:
 
     def test_health_version_is_the_one_the_index_reports(self, api_client: APIClient) -> None:
         assert api_client.get("/health").json()["version"] == api_client.get("/").json()["version"]
+
+    def test_health_is_never_kept_by_a_cache(self, api_client: APIClient) -> None:
+        response = api_client.get("/health")
+
+        assert "no-store" in response["Cache-Control"]
+        assert not response.has_header("ETag")
+
+    def test_health_runs_its_check_whatever_if_none_match_says(self, api_client: APIClient) -> None:
+        response = api_client.get("/health", HTTP_IF_NONE_MATCH="*")
+
+        assert response.status_code == 200
+        assert response.json()["database"] == "ok"
 
     def test_health_is_the_named_route(self, api_client: APIClient) -> None:
         assert api_client.get(reverse("health")).status_code == 200

@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -106,10 +107,35 @@ def json_schema(node: Any) -> Any:
     return converted
 
 
+# The response headers the contract gives meaning to: each one the service
+# sends must be in the document, for that answer, with a schema its value meets.
+API_RESPONSE_HEADERS = (
+    "ETag",
+    "Idempotent-Replayed",
+    "Link",
+    "Location",
+    "Retry-After",
+    "WWW-Authenticate",
+    "X-Request-ID",
+)
+
+
+def assert_headers_documented(answer: dict[str, Any], response, where: str) -> None:
+    documented = answer.get("headers", {})
+    for name in API_RESPONSE_HEADERS:
+        if not response.has_header(name):
+            continue
+        assert name in documented, f"{where} sent {name}, which is not documented"
+        header_schema = json_schema(documented[name]["schema"])
+        value = int(response[name]) if header_schema.get("type") == "integer" else response[name]
+        jsonschema.Draft7Validator(header_schema).validate(value)
+
+
 def assert_matches_schema(schema: dict[str, Any], path: str, method: str, response) -> None:
     documented = operation(schema, path, method)["responses"]
     code = str(response.status_code)
     assert code in documented, f"{method.upper()} {path} answered {code}, which is not documented"
+    assert_headers_documented(documented[code], response, f"{method.upper()} {path} answering {code}")
     if response.status_code in (204, 304):
         assert "content" not in documented[code]
         assert response.content == b""
@@ -443,6 +469,56 @@ class TestTextSchemas:
         assert response.status_code in (200, 201, 422), response.content
         admitted = jsonschema.Draft7Validator(json_schema(documented)).is_valid(value)
         assert admitted == (response.status_code != 422)
+
+
+class TestResponseHeaders:
+    @pytest.mark.parametrize(("path", "method"), [(p, m) for p, m, _ in OPERATIONS])
+    def test_every_answer_the_service_writes_documents_its_request_id(
+        self, schema: dict[str, Any], path: str, method: str
+    ) -> None:
+        for code, answer in operation(schema, path, method)["responses"].items():
+            if code not in SERVER_LIMIT_CODES:
+                assert "X-Request-ID" in answer["headers"], code
+                assert answer["headers"]["X-Request-ID"]["schema"]["pattern"] == "^[A-Za-z0-9._-]{1,128}$"
+
+    @pytest.mark.parametrize(("path", "method"), API_OPERATIONS)
+    def test_a_401_documents_www_authenticate(self, schema: dict[str, Any], path: str, method: str) -> None:
+        assert "WWW-Authenticate" in operation(schema, path, method)["responses"]["401"]["headers"]
+
+    @pytest.mark.parametrize(("path", "method"), [*API_OPERATIONS, ("/health", "get")])
+    def test_a_429_and_a_503_document_retry_after(self, schema: dict[str, Any], path: str, method: str) -> None:
+        responses = operation(schema, path, method)["responses"]
+        for code in ("429", "503"):
+            if code in responses:
+                assert responses[code]["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 0}
+
+    def test_the_409_of_a_key_still_in_progress_documents_retry_after(self, schema: dict[str, Any]) -> None:
+        headers = operation(schema, "/api/tasks", "post")["responses"]["409"]["headers"]
+
+        assert "Idempotency-Key" in headers["Retry-After"]["description"]
+
+    def test_a_409_without_an_idempotency_key_documents_no_retry_after(self, schema: dict[str, Any]) -> None:
+        headers = operation(schema, "/api/trash/{id}/restore", "post")["responses"]["409"]["headers"]
+
+        assert "Retry-After" not in headers
+
+    def test_gunicorns_own_answers_document_no_headers(self, schema: dict[str, Any]) -> None:
+        for code in SERVER_LIMIT_CODES:
+            assert "headers" not in operation(schema, "/api/tasks", "get")["responses"][code]
+
+    @pytest.mark.django_db
+    def test_a_real_429_matches_its_documented_headers(
+        self, schema: dict[str, Any], alice: APIClient, settings
+    ) -> None:
+        settings.API_RATE_LIMIT = "1/day"  # a window no test run straddles
+        cache.clear()
+        alice.get("/api/tasks")
+
+        response = alice.get("/api/tasks")
+
+        assert response.status_code == 429
+        assert response.has_header("Retry-After")
+        assert_matches_schema(schema, "/api/tasks", "get", response)
 
 
 class TestResponseSchemas:
