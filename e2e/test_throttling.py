@@ -33,18 +33,26 @@ def statuses_alternating_workers(service: LiveService, token: str, rounds: int) 
     )
 
 
+def statuses_within_one_day(
+    service: LiveService, token_for: Callable[..., str], user_prefix: str, rounds: int
+) -> list[int]:
+    """statuses_alternating_workers for a fresh user, within one window.
+    Windows are fixed (whole UTC days here); a run that straddles midnight is
+    repeated once with a fresh user rather than judged."""
+    for _ in range(2):
+        day = time.time() // 86400
+        statuses = statuses_alternating_workers(service, token_for(f"{user_prefix}-{uuid.uuid4().hex}"), rounds)
+        if time.time() // 86400 == day:
+            break
+    return statuses
+
+
 def test_rate_limit_is_counted_across_workers_through_redis(
     start_service: Callable[..., LiveService], redis_cache: RedisCache, token_for: Callable[..., str]
 ) -> None:
     service = start_service(name="throttle-redis", API_RATE_LIMIT=f"{LIMIT}/day", **redis_cache.env)
 
-    # Windows are fixed (whole UTC days here); a run that straddles midnight
-    # is repeated once with a fresh user rather than judged.
-    for _ in range(2):
-        day = time.time() // 86400
-        statuses = statuses_alternating_workers(service, token_for(f"throttled-{uuid.uuid4().hex}"), rounds=4)
-        if time.time() // 86400 == day:
-            break
+    statuses = statuses_within_one_day(service, token_for, "throttled", rounds=4)
 
     # 8 requests, 4 answered by each worker: a count per worker would let all 8 through.
     assert statuses == [200] * LIMIT + [429] * 3
@@ -119,11 +127,7 @@ def test_a_large_limit_is_leased_to_the_workers_a_few_requests_at_a_time_and_nev
     allowance = 251  # leases of 2 (api/throttling.py): the last one only half within the limit
     service = start_service(name="throttle-lease", API_RATE_LIMIT=f"{allowance}/day", **redis_cache.env)
 
-    for _ in range(2):  # as above: a run that straddles midnight is repeated
-        day = time.time() // 86400
-        statuses = statuses_alternating_workers(service, token_for(f"leased-{uuid.uuid4().hex}"), rounds=135)
-        if time.time() // 86400 == day:
-            break
+    statuses = statuses_within_one_day(service, token_for, "leased", rounds=135)
 
     # Both workers answered all along; together never more than the limit, and
     # short of it by at most the request the other worker still holds.
