@@ -158,6 +158,11 @@ RESPONSE_HEADERS_BY_CODE: dict[str, dict[str, dict[str, Any]]] = {
     "429": {"Retry-After": RETRY_AFTER_HEADER},
     "503": {"Retry-After": RETRY_AFTER_HEADER},
 }
+KEY_IN_PROGRESS_RETRY_AFTER_HEADER = {
+    **RETRY_AFTER_HEADER,
+    "description": "Present when the request with the same `Idempotency-Key` is still in progress: "
+    "whole seconds to wait before retrying.",
+}
 REQUEST_ID_RESPONSE_HEADER = {
     "schema": {"type": "string", "pattern": f"^{REQUEST_ID_PATTERN.pattern}$"},
     "description": "The request's id, also in the service's log line for it: the request's own `X-Request-ID` "
@@ -179,14 +184,7 @@ def document_response_headers(result: dict[str, Any], **kwargs: Any) -> dict[str
                 for name, header in RESPONSE_HEADERS_BY_CODE.get(code, {}).items():
                     headers.setdefault(name, header)
                 if code == "409" and takes_key:
-                    headers.setdefault(
-                        "Retry-After",
-                        {
-                            **RETRY_AFTER_HEADER,
-                            "description": "Present when the request with the same "
-                            "`Idempotency-Key` is still in progress: whole seconds to wait before retrying.",
-                        },
-                    )
+                    headers.setdefault("Retry-After", KEY_IN_PROGRESS_RETRY_AFTER_HEADER)
     return result
 
 
